@@ -1,0 +1,105 @@
+/**
+ * The answer of a whole app: the winning branch's response, or the response for its rejection,
+ * with HEAD and OPTIONS answered as HTTP says.
+ *
+ * @since 0.1.0
+ */
+import { type Conn, update } from '../context/conn.js'
+import { type Context, type Part, isThenable } from '../context/context.js'
+import { type Rejection, handlerFailed, rejectionResponse } from '../context/rejection.js'
+
+/**
+ * Turns a request Conn into the Conn that holds the final response: what adapters call.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Handler = (conn: Conn) => Conn | PromiseLike<Conn>
+
+/**
+ * How `respond` reports a failed handler (default: `console.error`, without the request body).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface RespondOptions {
+  readonly onError?: (error: unknown, conn: Conn) => void
+}
+
+const defaultOnError = (error: unknown, c: Conn): void => {
+  console.error(`sapwood: handler failed on ${c.method} ${c.path}:`, error)
+}
+
+// GET branches answer HEAD, so wherever GET is allowed HEAD is too; listed right after it.
+const withHead = (allow: readonly string[]): readonly string[] => {
+  const i = allow.indexOf('GET')
+  return i === -1 || allow.includes('HEAD') ? allow : [...allow.slice(0, i + 1), 'HEAD', ...allow.slice(i + 1)]
+}
+
+/**
+ * Makes the Handler of an app. When the app rejects: `HEAD` is retried as `GET` (adapters then
+ * drop the body), `OPTIONS` gets 204 with `Allow`, and any other rejection becomes its
+ * `application/problem+json` response (404, 405 with `Allow`, 406, 415, 400, 500, ...).
+ *
+ * @example
+ * import { respond, pipe, get, path, ok } from 'sapwood'
+ * import { conn } from 'sapwood/testing'
+ * const handler = respond(pipe(get, path('/'), ok('home')))
+ * // (handler(conn('DELETE', '/')) as Conn).status === 405
+ *
+ * @category adapters
+ * @since 0.1.0
+ */
+export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Handler => {
+  const onError = options.onError ?? defaultOnError
+
+  const fromRejection = (r: Rejection, c: Conn): Conn => {
+    if (r._tag === 'HandlerFailed') {
+      try {
+        onError(r.error, c)
+      } catch {
+        // a failing logger must not take the response down with it
+      }
+    }
+    const rr = r._tag === 'MethodNotAllowed' ? { ...r, allow: withHead(r.allow) } : r
+    const { status, headers, body } = rejectionResponse(rr)
+    return update(c, { status, respHeaders: headers, respBody: body })
+  }
+
+  const attempt = (c: Conn): Context | PromiseLike<Context> => {
+    try {
+      const r = app(c)
+      return isThenable(r)
+        ? Promise.resolve(r).catch((error: unknown): Context => ({ _tag: 'Left', left: handlerFailed(error) }))
+        : r
+    } catch (error) {
+      return { _tag: 'Left', left: handlerFailed(error) }
+    }
+  }
+
+  const settle = (ctx: Context, c: Conn, retried: boolean): Conn | PromiseLike<Conn> => {
+    if (ctx._tag === 'Right') return ctx.right
+    const r = ctx.left
+    if (r._tag === 'MethodNotAllowed') {
+      if (!retried && c.method === 'HEAD' && r.allow.includes('GET')) {
+        const asGet = update(c, { method: 'GET' })
+        const again = attempt(asGet)
+        return isThenable(again) ? again.then((x) => settle(x, asGet, true)) : settle(again, asGet, true)
+      }
+      if (c.method === 'OPTIONS') {
+        const allow = withHead(r.allow)
+        return update(c, {
+          status: 204,
+          respHeaders: { allow: (allow.includes('OPTIONS') ? allow : [...allow, 'OPTIONS']).join(', ') },
+          respBody: null,
+        })
+      }
+    }
+    return fromRejection(r, c)
+  }
+
+  return (c) => {
+    const r = attempt(c)
+    return isThenable(r) ? r.then((ctx) => settle(ctx, c, false)) : settle(r, c, false)
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * What goes on the wire for a final Conn: status, headers (with the defaults every adapter
+ * adds) and body. One function, so that every adapter and `inject` answer alike.
+ *
+ * @since 0.1.0
+ */
+import type { Conn } from '../context/conn.js'
+
+/**
+ * A response ready to write: headers as a flat `[name, value, name, value, ...]` list.
+ *
+ * @category adapters
+ * @since 0.1.0
+ */
+export interface WireResponse {
+  readonly status: number
+  readonly headers: readonly string[]
+  readonly body: string | Uint8Array | null
+}
+
+const encoder = new TextEncoder()
+
+// Node's Buffer.byteLength is native and allocation-free; fetch runtimes may lack Buffer.
+const utf8Length: (s: string) => number =
+  typeof Buffer === 'function' ? (s) => Buffer.byteLength(s) : (s) => encoder.encode(s).byteLength
+
+/** Statuses that never carry a body. */
+const bodiless = (status: number): boolean => status < 200 || status === 204 || status === 304
+
+/**
+ * Lays out the response of a final Conn. `head` drops the body but keeps its `content-length`.
+ * A string body gets `text/plain; charset=utf-8`, bytes `application/octet-stream`, unless a
+ * `content-type` was set.
+ *
+ * @category adapters
+ * @since 0.1.0
+ */
+export const toWire = (c: Conn, head: boolean): WireResponse => {
+  const headers: string[] = []
+  const h = c.respHeaders
+  let typed = false
+  for (const name in h) {
+    if (name === 'content-length') continue
+    if (name === 'content-type') typed = true
+    const value = h[name]!
+    if (typeof value === 'string') headers.push(name, value)
+    else for (const v of value) headers.push(name, v)
+  }
+  const status = c.status
+  if (bodiless(status)) return { status, headers, body: null }
+  const body = c.respBody
+  let length = 0
+  if (typeof body === 'string') {
+    length = body.length === 0 ? 0 : utf8Length(body)
+    if (!typed && length > 0) headers.push('content-type', 'text/plain; charset=utf-8')
+  } else if (body !== null) {
+    length = body.byteLength
+    if (!typed && length > 0) headers.push('content-type', 'application/octet-stream')
+  }
+  headers.push('content-length', String(length))
+  return { status, headers, body: head || length === 0 ? null : body }
+}
+
+/** The bytes of a body, for adapters that need them. */
+export const bodyBytes = (body: string | Uint8Array | null): Uint8Array =>
+  body === null ? new Uint8Array(0) : typeof body === 'string' ? encoder.encode(body) : body

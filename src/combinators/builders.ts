@@ -1,0 +1,212 @@
+/**
+ * Builders: Parts that draft the response. They never reject and never touch method or path.
+ *
+ * @since 0.1.0
+ */
+import { type Body, type Conn, update } from '../context/conn.js'
+import { type Part, PURE, part, right } from '../context/context.js'
+import { type HeaderValue, withHeader } from '../internal/headers.js'
+
+const build = <O = Conn>(fn: (c: Conn) => Conn): Part<Conn, O> =>
+  part((c: Conn) => right(fn(c)), PURE) as unknown as Part<Conn, O>
+
+const checkName = (name: string): string => {
+  if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new TypeError(`sapwood: "${String(name)}" is not a valid header name`)
+  }
+  return name.toLowerCase()
+}
+
+/**
+ * Sets response header `name` (case-insensitive), replacing any value it had.
+ *
+ * @example
+ * import { setHeader } from 'sapwood'
+ * setHeader('cache-control', 'no-store')
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const setHeader = (name: string, value: HeaderValue): Part<Conn, Conn> => {
+  const key = checkName(name)
+  return build((c) => update(c, { respHeaders: withHeader(c.respHeaders, key, value) }))
+}
+
+/**
+ * Adds a value to response header `name`, keeping the values it had (e.g. `set-cookie`).
+ *
+ * @example
+ * import { appendHeader } from 'sapwood'
+ * appendHeader('vary', 'accept')
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const appendHeader = (name: string, value: string): Part<Conn, Conn> => {
+  const key = checkName(name)
+  return build((c) => {
+    const had = c.respHeaders[key]
+    const next = had === undefined ? value : typeof had === 'string' ? [had, value] : [...had, value]
+    return update(c, { respHeaders: withHeader(c.respHeaders, key, next) })
+  })
+}
+
+/**
+ * Removes response header `name`.
+ *
+ * @example
+ * import { removeHeader } from 'sapwood'
+ * removeHeader('x-powered-by')
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const removeHeader = (name: string): Part<Conn, Conn> => {
+  const key = checkName(name)
+  return build((c) =>
+    key in c.respHeaders ? update(c, { respHeaders: withHeader(c.respHeaders, key, undefined) }) : c,
+  )
+}
+
+/**
+ * Sets the response status.
+ *
+ * @example
+ * import { setStatus } from 'sapwood'
+ * setStatus(202)
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const setStatus = (status: number): Part<Conn, Conn> => {
+  checkStatus(status)
+  return build((c) => update(c, { status }))
+}
+
+const checkStatus = (status: number): void => {
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    throw new RangeError(`sapwood: ${status} is not an HTTP status`)
+  }
+}
+
+/**
+ * Sets the response body (a string is sent as UTF-8).
+ *
+ * @example
+ * import { setBody } from 'sapwood'
+ * setBody('hello')
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const setBody = (body: Body): Part<Conn, Conn> => build((c) => update(c, { respBody: body }))
+
+/**
+ * Sets the response status and, when given, the body.
+ *
+ * @example
+ * import { response } from 'sapwood'
+ * response(418, "I'm a teapot")
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const response = (status: number, body?: Body): Part<Conn, Conn> => {
+  checkStatus(status)
+  return body === undefined ? build((c) => update(c, { status })) : build((c) => update(c, { status, respBody: body }))
+}
+
+/**
+ * Sets `Content-Type` to `type`, with `; charset=...` when a charset is given.
+ *
+ * @example
+ * import { setMimeType } from 'sapwood'
+ * setMimeType('text/csv', 'utf-8')
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const setMimeType = (type: string, charset?: string): Part<Conn, Conn> =>
+  setHeader('content-type', charset === undefined ? type : `${type}; charset=${charset}`)
+
+/**
+ * Sets `Content-Type: application/json` for the rest of the branch (Sap's `resp_json`).
+ *
+ * @example
+ * import { pipe, get, respJson, ok } from 'sapwood'
+ * pipe(get, respJson, ok('{"data":"body 1"}'))
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const respJson: Part<Conn, Conn> = setMimeType('application/json')
+
+/**
+ * Sets `Content-Type: text/plain; charset=utf-8`.
+ *
+ * @example
+ * import { pipe, respText, ok } from 'sapwood'
+ * pipe(respText, ok('plain'))
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const respText: Part<Conn, Conn> = setMimeType('text/plain', 'utf-8')
+
+/**
+ * Sets `Content-Type: text/html; charset=utf-8`.
+ *
+ * @example
+ * import { pipe, respHtml, ok } from 'sapwood'
+ * pipe(respHtml, ok('<h1>hi</h1>'))
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const respHtml: Part<Conn, Conn> = setMimeType('text/html', 'utf-8')
+
+/**
+ * Sends `value` as JSON: the body is serialised once, when the Part is made, and
+ * `Content-Type` becomes `application/json` unless a JSON type was set already.
+ *
+ * @example
+ * import { pipe, get, path, handle, json } from 'sapwood'
+ * pipe(get, path('/me'), json({ name: 'octocat' }))
+ * pipe(get, path('/users/:id'), handle((c) => json({ id: c.params.id })))
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const json = (value: unknown): Part<Conn, Conn> => {
+  const body = JSON.stringify(value) ?? 'null'
+  return build((c) => {
+    const type = c.respHeaders['content-type']
+    const isJson = typeof type === 'string' && /[/+]json\b/i.test(type)
+    return update(c, {
+      respBody: body,
+      ...(isJson ? {} : { respHeaders: withHeader(c.respHeaders, 'content-type', 'application/json') }),
+    })
+  })
+}
+
+/**
+ * Attaches `value` to the Conn under `key` (Sap's `set_user_data`); later Parts read it from
+ * `c.assigns` with its type.
+ *
+ * @example
+ * import { pipe, assign, handle, ok } from 'sapwood'
+ * pipe(assign('user', { name: 'ada' }), handle((c) => ok(c.assigns.user.name)))
+ *
+ * @category writers
+ * @since 0.1.0
+ */
+export const assign = <K extends string, V>(
+  key: K,
+  value: V,
+): Part<Conn, Conn<Conn['params'], { readonly [k in K]: V }>> =>
+  build((c) => {
+    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+    for (const k in c.assigns) out[k] = c.assigns[k]
+    out[key] = value
+    return update(c, { assigns: out })
+  })

@@ -1,0 +1,331 @@
+/**
+ * Composition: `pipe` (Sap's `~>>`), `choose`, `handle` and `recover`.
+ *
+ * @since 0.1.0
+ */
+import type * as E from 'fp-ts/lib/Either.js'
+import { type Conn, isConn } from '../context/conn.js'
+import { type Context, type Part, type Result, isThenable, left, part, right } from '../context/context.js'
+import {
+  type PendingAllow,
+  type Rejection,
+  better,
+  fromPending,
+  handlerFailed,
+  isFatal,
+  noMatch,
+  pendingOf,
+} from '../context/rejection.js'
+
+type AnyPart = Part<never, unknown>
+type Run = (c: Conn) => Result
+
+// ---------------------------------------------------------------------------------------------
+// The 405 look-ahead: can the Parts after a failed method filter still match the path?
+
+type Rests = readonly string[] | 'unknown'
+
+const walkFrom = (parts: readonly AnyPart[], from: number, rest: string): Rests => {
+  for (let i = from; i < parts.length; i++) {
+    const shape = parts[i]!.shape
+    switch (shape._tag) {
+      case 'Pure':
+      case 'Guard':
+      case 'Method':
+        continue
+      case 'Opaque':
+      case 'Recover':
+        return 'unknown'
+      case 'Path': {
+        const m = shape.match(rest)
+        if (typeof m === 'string') return []
+        rest = m.rest
+        continue
+      }
+      case 'Seq':
+      case 'Choose': {
+        const inner = shape._tag === 'Seq' ? walkFrom(shape.parts, 0, rest) : walkOptions(shape.options, rest)
+        if (inner === 'unknown') return 'unknown'
+        const out: string[] = []
+        for (const r of inner) {
+          const next = walkFrom(parts, i + 1, r)
+          if (next === 'unknown') return 'unknown'
+          for (const x of next) if (!out.includes(x)) out.push(x)
+        }
+        return out
+      }
+    }
+  }
+  return [rest]
+}
+
+const walkOptions = (options: readonly AnyPart[], rest: string): Rests => {
+  const out: string[] = []
+  for (const o of options) {
+    const r = walkFrom([o], 0, rest)
+    if (r === 'unknown') return 'unknown'
+    for (const x of r) if (!out.includes(x)) out.push(x)
+  }
+  return out
+}
+
+/** Narrows a provisional 405 by the Parts that follow the one that rejected. */
+const lookAhead = (rejection: Rejection, parts: readonly AnyPart[], from: number): Rejection => {
+  const pending = pendingOf(rejection)
+  if (pending === undefined) return rejection
+  const kept: PendingAllow[] = []
+  for (const entry of pending) {
+    if (entry.rest === null) {
+      kept.push(entry)
+      continue
+    }
+    const rests = walkFrom(parts, from, entry.rest)
+    if (rests === 'unknown') kept.push({ allow: entry.allow, rest: null })
+    else for (const rest of rests) kept.push({ allow: entry.allow, rest })
+  }
+  return kept.length === 0 ? noMatch : fromPending(kept)
+}
+
+// ---------------------------------------------------------------------------------------------
+// pipe
+
+const seq = (parts: readonly AnyPart[]): Run => {
+  const runs = parts as unknown as readonly Run[]
+  const n = runs.length
+  const settle = (ctx: E.Left<Rejection>, i: number): Context =>
+    ctx.left._tag === 'MethodNotAllowed' && i + 1 < n ? left(lookAhead(ctx.left, parts, i + 1)) : ctx
+  // Stays synchronous until a Part returns a thenable, then awaits once per such Part
+  // (DESIGN §7: a Promise per Part costs 3 to 7 % of a hello world).
+  const run = (c: Conn, from: number): Result => {
+    for (let i = from; i < n; i++) {
+      const r = runs[i]!(c)
+      if (isThenable(r)) {
+        return r.then((ctx) => (ctx._tag === 'Right' ? run(ctx.right, i + 1) : settle(ctx, i)))
+      }
+      if (r._tag === 'Left') return settle(r, i)
+      c = r.right
+    }
+    return right(c)
+  }
+  return (c) => run(c, 0)
+}
+
+/**
+ * Sap's `~>>`: runs the Parts in order while they say Right; the first Left ends the branch.
+ * The output type gathers what every Part guarantees (params, assigns).
+ *
+ * @example
+ * import { pipe, get, path, ok } from 'sapwood'
+ * const hello = pipe(get, path('/hello'), ok('hello'))
+ *
+ * @category composition
+ * @since 0.1.0
+ */
+export function pipe<A, B>(ab: Part<A, B>): Part<A, B>
+export function pipe<A, B, C>(ab: Part<A, B>, bc: Part<B, C>): Part<A, B & C>
+export function pipe<A, B, C, D>(ab: Part<A, B>, bc: Part<B, C>, cd: Part<B & C, D>): Part<A, B & C & D>
+export function pipe<A, B, C, D, E>(
+  ab: Part<A, B>,
+  bc: Part<B, C>,
+  cd: Part<B & C, D>,
+  de: Part<B & C & D, E>,
+): Part<A, B & C & D & E>
+export function pipe<A, B, C, D, E, F>(
+  ab: Part<A, B>,
+  bc: Part<B, C>,
+  cd: Part<B & C, D>,
+  de: Part<B & C & D, E>,
+  ef: Part<B & C & D & E, F>,
+): Part<A, B & C & D & E & F>
+export function pipe<A, B, C, D, E, F, G>(
+  ab: Part<A, B>,
+  bc: Part<B, C>,
+  cd: Part<B & C, D>,
+  de: Part<B & C & D, E>,
+  ef: Part<B & C & D & E, F>,
+  fg: Part<B & C & D & E & F, G>,
+): Part<A, B & C & D & E & F & G>
+export function pipe<A, B, C, D, E, F, G, H>(
+  ab: Part<A, B>,
+  bc: Part<B, C>,
+  cd: Part<B & C, D>,
+  de: Part<B & C & D, E>,
+  ef: Part<B & C & D & E, F>,
+  fg: Part<B & C & D & E & F, G>,
+  gh: Part<B & C & D & E & F & G, H>,
+): Part<A, B & C & D & E & F & G & H>
+export function pipe<A, B, C, D, E, F, G, H, I>(
+  ab: Part<A, B>,
+  bc: Part<B, C>,
+  cd: Part<B & C, D>,
+  de: Part<B & C & D, E>,
+  ef: Part<B & C & D & E, F>,
+  fg: Part<B & C & D & E & F, G>,
+  gh: Part<B & C & D & E & F & G, H>,
+  hi: Part<B & C & D & E & F & G & H, I>,
+): Part<A, B & C & D & E & F & G & H & I>
+export function pipe(...parts: Part<Conn, Conn>[]): Part<Conn, Conn>
+export function pipe(...parts: Part<never, unknown>[]): Part<never, unknown> {
+  if (parts.length === 0) throw new TypeError('sapwood: pipe() needs at least one Part')
+  for (const [i, p] of parts.entries()) {
+    if (typeof p !== 'function' || !('shape' in p)) {
+      throw new TypeError(`sapwood: pipe() argument ${i + 1} is not a Part (did you forget to call a combinator?)`)
+    }
+  }
+  return part(seq(parts), { _tag: 'Seq', parts })
+}
+
+// ---------------------------------------------------------------------------------------------
+// choose
+
+const alternatives = (options: readonly AnyPart[]): Run => {
+  const runs = options as unknown as readonly Run[]
+  const n = runs.length
+  const run = (c: Conn, from: number, best: Rejection | null): Result => {
+    for (let i = from; i < n; i++) {
+      const r = runs[i]!(c)
+      if (isThenable(r)) {
+        return r.then((ctx) => {
+          if (ctx._tag === 'Right' || isFatal(ctx.left)) return ctx
+          return run(c, i + 1, best === null ? ctx.left : better(best, ctx.left))
+        })
+      }
+      if (r._tag === 'Right' || isFatal(r.left)) return r
+      best = best === null ? r.left : better(best, r.left)
+    }
+    return left(best ?? noMatch)
+  }
+  return (c) => run(c, 0, null)
+}
+
+/**
+ * Tries each option in order on the same Conn; the first Right wins. When all reject, the
+ * best-ranked rejection wins (`MethodNotAllowed` merge their `Allow`). A failed handler
+ * (`HandlerFailed`) ends the choice at once.
+ *
+ * @example
+ * import { choose, pipe, get, post, path, ok, created } from 'sapwood'
+ * const users = choose([pipe(get, path('/users'), ok('[]')), pipe(post, path('/users'), created('{}'))])
+ *
+ * @category composition
+ * @since 0.1.0
+ */
+export function choose<I, O>(options: readonly Part<I, O>[]): Part<I, O> {
+  if (!Array.isArray(options)) throw new TypeError('sapwood: choose() takes an array of Parts')
+  for (const [i, p] of options.entries()) {
+    if (typeof p !== 'function' || !('shape' in p)) {
+      throw new TypeError(`sapwood: choose() option ${i + 1} is not a Part`)
+    }
+  }
+  const opts = (options as readonly unknown[]).slice() as readonly AnyPart[]
+  return part(alternatives(opts), { _tag: 'Choose', options: opts }) as unknown as Part<I, O>
+}
+
+// ---------------------------------------------------------------------------------------------
+// handle and recover
+
+/**
+ * What user code may return: a Conn, a Context, or a Part (a builder such as `ok('hi')`,
+ * applied to the Conn the code received), or a promise of one of them.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Returned<I, O> = O | Context<O> | Part<I, O> | PromiseLike<O | Context<O> | Part<I, O>>
+
+const isContext = (u: unknown): u is Context<unknown> =>
+  typeof u === 'object' &&
+  u !== null &&
+  ((u as { _tag?: unknown })._tag === 'Right' || (u as { _tag?: unknown })._tag === 'Left')
+
+const fromReturned = (value: unknown, c: Conn): Result => {
+  if (isConn(value)) return right(value)
+  if (typeof value === 'function') {
+    try {
+      return (value as Run)(c)
+    } catch (error) {
+      return left(handlerFailed(error))
+    }
+  }
+  if (isContext(value)) {
+    if (value._tag === 'Left' || isConn(value.right)) return value as Context
+  }
+  return left(
+    handlerFailed(new TypeError(`sapwood: a handler returned ${typeof value}; expected a Conn, a Context or a Part`)),
+  )
+}
+
+const settleReturned = (value: unknown, c: Conn): Result => {
+  if (isThenable(value)) {
+    return Promise.resolve(value).then(
+      (v) => fromReturned(v, c),
+      (error: unknown) => left(handlerFailed(error)),
+    )
+  }
+  return fromReturned(value, c)
+}
+
+/**
+ * The escape hatch: runs user code (sync or async) on the Conn. It returns a Conn, a Context
+ * or a builder (`ok(...)`, `json(...)`). A throw or a rejected promise becomes a
+ * `HandlerFailed` rejection (500): logged, never sent to the client, never a crash.
+ *
+ * @example
+ * import { pipe, get, path, handle, json } from 'sapwood'
+ * const user = pipe(get, path('/users/:id'), handle((c) => json({ id: c.params.id })))
+ *
+ * @category composition
+ * @since 0.1.0
+ */
+export const handle = <I extends Conn = Conn, O extends Conn = I>(fn: (conn: I) => Returned<I, O>): Part<I, O> =>
+  part<I, O>(
+    ((c: Conn) => {
+      let value: unknown
+      try {
+        value = fn(c as I)
+      } catch (error) {
+        return left(handlerFailed(error))
+      }
+      return settleReturned(value, c)
+    }) as unknown as (c: I) => Result<O>,
+    { _tag: 'Opaque' },
+  )
+
+/**
+ * Lets you answer rejections yourself: when `inner` rejects, `fn` receives the rejection and
+ * the Conn that `inner` was given and returns what a handler may return (return `left(r)` to
+ * pass the rejection on).
+ *
+ * @example
+ * import { recover, pipe, path, ok, notFound, respHtml } from 'sapwood'
+ * const app = recover(pipe(path('/'), ok('home')), (r) =>
+ *   r._tag === 'NoMatch' ? pipe(respHtml, notFound('<h1>Nothing here</h1>')) : undefined,
+ * )
+ *
+ * @category composition
+ * @since 0.1.0
+ */
+export const recover = <I extends Conn, O extends Conn>(
+  inner: Part<I, O>,
+  fn: (rejection: Rejection, conn: I) => Returned<I, O> | undefined,
+): Part<I, O> => {
+  const run = inner as unknown as Run
+  const onLeft = (r: Rejection, c: Conn): Result => {
+    let value: unknown
+    try {
+      value = fn(r, c as I)
+    } catch (error) {
+      return left(handlerFailed(error))
+    }
+    if (value === undefined) return left(r)
+    return settleReturned(value, c)
+  }
+  return part<I, O>(
+    ((c: Conn) => {
+      const r = run(c)
+      if (isThenable(r)) return r.then((ctx) => (ctx._tag === 'Right' ? ctx : onLeft(ctx.left, c)))
+      return r._tag === 'Right' ? r : onLeft(r.left, c)
+    }) as unknown as (c: I) => Result<O>,
+    { _tag: 'Recover', part: inner as unknown as AnyPart },
+  )
+}

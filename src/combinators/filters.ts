@@ -1,0 +1,319 @@
+/**
+ * Filters: Parts that look at the request and pass the Conn on, or reject it with a reason.
+ *
+ * @since 0.1.0
+ */
+import Negotiator from 'negotiator'
+import { type Conn, type Params, update } from '../context/conn.js'
+import { type Part, GUARD, left, part, right } from '../context/context.js'
+import {
+  type Rejection,
+  badRequest,
+  fromPending,
+  noMatch,
+  notAcceptable,
+  unsupportedMediaType,
+  uriTooLong,
+} from '../context/rejection.js'
+import { exactMatcher, prefixMatcher, type PathMatcher } from '../internal/pattern.js'
+import type { ParamsOf } from '../internal/params.js'
+
+/**
+ * Passes requests whose method is one of `methods`; otherwise rejects with a provisional
+ * `MethodNotAllowed` that becomes `NoMatch` when the rest of the branch cannot match the path.
+ *
+ * @example
+ * import { method } from 'sapwood'
+ * const reads = method('GET', 'HEAD')
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const method = (...methods: readonly string[]): Part<Conn, Conn> => {
+  if (methods.length === 0) throw new TypeError('sapwood: method() needs at least one method name')
+  const allow = methods.map((m) => m.toUpperCase())
+  const only = allow.length === 1 ? allow[0] : undefined
+  return part(
+    only !== undefined
+      ? (c: Conn) => (c.method === only ? right(c) : left(fromPending([{ allow, rest: c.rest }])))
+      : (c: Conn) => (allow.includes(c.method) ? right(c) : left(fromPending([{ allow, rest: c.rest }]))),
+    { _tag: 'Method', methods: allow },
+  )
+}
+
+/**
+ * Passes GET requests. HEAD requests are answered by GET branches too, without a body.
+ *
+ * @example
+ * import { pipe, get, path, ok } from 'sapwood'
+ * pipe(get, path('/'), ok('home'))
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const get: Part<Conn, Conn> = method('GET')
+/**
+ * Passes POST requests.
+ *
+ * @example
+ * import { pipe, post, path, created } from 'sapwood'
+ * pipe(post, path('/users'), created('{}'))
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const post: Part<Conn, Conn> = method('POST')
+/**
+ * Passes PUT requests.
+ *
+ * @example
+ * import { pipe, put, path, noContent } from 'sapwood'
+ * pipe(put, path('/users/:id'), noContent())
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const put: Part<Conn, Conn> = method('PUT')
+/**
+ * Passes PATCH requests.
+ *
+ * @example
+ * import { pipe, patch, path, ok } from 'sapwood'
+ * pipe(patch, path('/users/:id'), ok('patched'))
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const patch: Part<Conn, Conn> = method('PATCH')
+/**
+ * Passes DELETE requests (`delete` is a reserved word: `sap.delete` is the same filter).
+ *
+ * @example
+ * import { pipe, del, path, noContent } from 'sapwood'
+ * pipe(del, path('/users/:id'), noContent())
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const del: Part<Conn, Conn> = method('DELETE')
+/**
+ * Passes HEAD requests; an explicit HEAD branch overrides the automatic one.
+ *
+ * @example
+ * import { pipe, head, path, ok } from 'sapwood'
+ * pipe(head, path('/ping'), ok())
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const head: Part<Conn, Conn> = method('HEAD')
+/**
+ * Passes OPTIONS requests; an explicit OPTIONS branch overrides the automatic 204.
+ *
+ * @example
+ * import { pipe, options, path, setHeader, noContent } from 'sapwood'
+ * pipe(options, path('/api'), setHeader('allow', 'GET'), noContent())
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const options: Part<Conn, Conn> = method('OPTIONS')
+/**
+ * Passes TRACE requests.
+ *
+ * @example
+ * import { pipe, trace, path, ok } from 'sapwood'
+ * pipe(trace, path('/echo'), ok())
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const trace: Part<Conn, Conn> = method('TRACE')
+
+const fromMiss = (m: 'miss' | 'bad-url' | 'too-long'): Rejection =>
+  m === 'miss' ? noMatch : m === 'too-long' ? uriTooLong : badRequest('The path holds a malformed percent-escape')
+
+const mergeParams = (base: Params, add: Params): Params => {
+  let empty = true
+  for (const _ in add) {
+    empty = false
+    break
+  }
+  if (empty) return base
+  let baseEmpty = true
+  for (const _ in base) {
+    baseEmpty = false
+    break
+  }
+  if (baseEmpty) return add
+  const out: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>
+  for (const k in base) out[k] = base[k]
+  for (const k in add) out[k] = add[k]
+  return out
+}
+
+const pathPart = <S extends string>(matcher: PathMatcher): Part<Conn, Conn<ParamsOf<S>>> =>
+  part(
+    (c: Conn) => {
+      const m = matcher.match(c.rest)
+      if (typeof m === 'string') return left(fromMiss(m))
+      return right(update(c, { rest: m.rest, params: mergeParams(c.params, m.params) }))
+    },
+    { _tag: 'Path', pattern: matcher.pattern, mode: matcher.mode, match: matcher.match },
+  ) as unknown as Part<Conn, Conn<ParamsOf<S>>>
+
+/**
+ * Passes requests whose remaining path matches `pattern` exactly (find-my-way syntax: `:name`,
+ * `:name(regex)`, a trailing `*`), and captures its params, percent-decoded once. Inside a
+ * `prefix`, the pattern is relative. A malformed escape rejects with `BadRequest` (400), a
+ * param longer than 100 characters with `UriTooLong` (414).
+ *
+ * @example
+ * import { pipe, get, path, handle, json } from 'sapwood'
+ * pipe(get, path('/users/:id'), handle((c) => json({ id: c.params.id })))
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const path = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>> => pathPart<S>(exactMatcher(pattern))
+
+/**
+ * Passes requests whose remaining path starts with the whole segments of `pattern`, consumes
+ * them, and captures their params: the `path` filters nested after it are relative to it
+ * (like Akka's `pathPrefix`).
+ *
+ * @example
+ * import { pipe, prefix, choose, path, get, ok } from 'sapwood'
+ * pipe(prefix('/api'), choose([pipe(get, path('/status'), ok('up'))])) // GET /api/status
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const prefix = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>> =>
+  pathPart<S>(prefixMatcher(pattern))
+
+/**
+ * Passes requests for which `predicate` holds; otherwise rejects with `rejection` (`NoMatch` by default).
+ *
+ * @example
+ * import { filter } from 'sapwood'
+ * const local = filter((c) => c.headers['x-forwarded-for'] === undefined)
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const filter = (predicate: (conn: Conn) => boolean, rejection: Rejection = noMatch): Part<Conn, Conn> =>
+  part((c: Conn) => (predicate(c) ? right(c) : left(rejection)), GUARD)
+
+type Expect = string | ((value: string) => boolean)
+
+const test = (expect: Expect, value: string | undefined): boolean =>
+  value !== undefined && (typeof expect === 'string' ? value === expect : expect(value))
+
+/**
+ * Passes requests whose `Host` (without port, case-insensitive) equals `name`; otherwise `NoMatch`.
+ *
+ * @example
+ * import { pipe, host, ok } from 'sapwood'
+ * pipe(host('api.example.com'), ok('api'))
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const host = (name: string): Part<Conn, Conn> => {
+  const want = name.toLowerCase()
+  return filter((c) => {
+    const h = c.headers['host']
+    if (h === undefined) return false
+    const colon = h.startsWith('[') ? h.indexOf(':', h.indexOf(']')) : h.indexOf(':')
+    return (colon === -1 ? h : h.slice(0, colon)).toLowerCase() === want
+  })
+}
+
+/**
+ * Passes requests that carry header `name` equal to `value` or satisfying the predicate; otherwise `NoMatch`.
+ *
+ * @example
+ * import { pipe, header, ok } from 'sapwood'
+ * pipe(header('x-api-version', '2'), ok('v2'))
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const header = (name: string, expect: Expect): Part<Conn, Conn> => {
+  const key = name.toLowerCase()
+  return filter((c) => test(expect, c.headers[key]))
+}
+
+/**
+ * Passes requests whose query parameter `name` (its first value) equals `value` or satisfies
+ * the predicate; otherwise `NoMatch`.
+ *
+ * @example
+ * import { pipe, query, ok } from 'sapwood'
+ * pipe(query('format', 'csv'), ok('a,b'))
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const query = (name: string, expect: Expect): Part<Conn, Conn> =>
+  filter((c) => {
+    const v = c.query[name]
+    return test(expect, typeof v === 'string' || v === undefined ? v : v[0])
+  })
+
+/**
+ * Passes requests whose `Accept` header allows `type` (q-values and wildcards honoured; no
+ * header accepts anything); otherwise rejects with `NotAcceptable` (406).
+ *
+ * @example
+ * import { pipe, accepts, respJson, ok } from 'sapwood'
+ * pipe(accepts('application/json'), respJson, ok('{}'))
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const accepts = (type: string): Part<Conn, Conn> => {
+  const available = [type.toLowerCase()]
+  const rejection = notAcceptable(available)
+  return filter((c) => {
+    const accept = c.headers['accept']
+    if (accept === undefined || accept === '') return true
+    return new Negotiator({ headers: { accept } }).mediaTypes(available).length > 0
+  }, rejection)
+}
+
+/** The media type of a Content-Type value: lower-case, without parameters. */
+const essence = (value: string): string => {
+  const semi = value.indexOf(';')
+  return (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase()
+}
+
+const typeMatches = (want: string, got: string): boolean => {
+  if (want === got) return true
+  if (want.endsWith('/*')) return got.startsWith(want.slice(0, -1))
+  if (want.startsWith('*/') || want === '*') return true
+  // structured syntax suffixes: application/problem+json is JSON
+  const plus = got.lastIndexOf('+')
+  return plus !== -1 && want === `${got.slice(0, got.indexOf('/') + 1)}${got.slice(plus + 1)}`
+}
+
+/**
+ * Passes requests whose `Content-Type` is `type` (parameters ignored; `text/*` and `+json`
+ * suffixes understood); otherwise rejects with `UnsupportedMediaType` (415).
+ *
+ * @example
+ * import { pipe, post, contentType, ok } from 'sapwood'
+ * pipe(post, contentType('application/json'), ok())
+ *
+ * @category filters
+ * @since 0.1.0
+ */
+export const contentType = (type: string): Part<Conn, Conn> => {
+  const want = type.toLowerCase()
+  const rejection = unsupportedMediaType([want])
+  return filter((c) => {
+    const got = c.headers['content-type']
+    return got !== undefined && typeMatches(want, essence(got))
+  }, rejection)
+}

@@ -1,0 +1,505 @@
+/**
+ * One builder for every status Sap has, grouped by response class (as Suave does).
+ *
+ * @since 0.1.0
+ */
+import { type Body, type Conn, update } from '../context/conn.js'
+import { type Part, PURE, part, right } from '../context/context.js'
+import { withHeader } from '../internal/headers.js'
+import { response } from './builders.js'
+
+/** A builder that sets a status and, when given, the body. */
+const withStatus =
+  (status: number) =>
+  (body?: Body): Part<Conn, Conn> =>
+    response(status, body)
+
+/** A redirect builder: sets the status and `Location`, and an empty body. */
+const redirectTo =
+  (status: number) =>
+  (location: string): Part<Conn, Conn> => {
+    if (typeof location !== 'string' || /[\r\n]/.test(location)) {
+      throw new TypeError('sapwood: a redirect location must be a string without line breaks')
+    }
+    return part(
+      (c: Conn) =>
+        right(update(c, { status, respBody: '', respHeaders: withHeader(c.respHeaders, 'location', location) })),
+      PURE,
+    )
+  }
+
+// --- successful ------------------------------------------------------------
+
+/**
+ * 200 OK: sets the status and, when given, the body.
+ *
+ * @example
+ * import { ok } from 'sapwood'
+ * ok('ok')
+ *
+ * @category successful
+ * @since 0.1.0
+ */
+export const ok = withStatus(200)
+
+/**
+ * 201 Created: sets the status and, when given, the body.
+ *
+ * @example
+ * import { created } from 'sapwood'
+ * created('created')
+ *
+ * @category successful
+ * @since 0.1.0
+ */
+export const created = withStatus(201)
+
+/**
+ * 202 Accepted: sets the status and, when given, the body.
+ *
+ * @example
+ * import { accepted } from 'sapwood'
+ * accepted('accepted')
+ *
+ * @category successful
+ * @since 0.1.0
+ */
+export const accepted = withStatus(202)
+
+/**
+ * 204 No Content: sets the status and, when given, the body. Sends no body.
+ *
+ * @example
+ * import { noContent } from 'sapwood'
+ * noContent()
+ *
+ * @category successful
+ * @since 0.1.0
+ */
+export const noContent = withStatus(204)
+
+// --- redirection ------------------------------------------------------------
+
+/**
+ * 301 Moved Permanently: sets the status and `Location`, with an empty body.
+ *
+ * @example
+ * import { movedPermanently } from 'sapwood'
+ * movedPermanently('/elsewhere')
+ *
+ * @category redirection
+ * @since 0.1.0
+ */
+export const movedPermanently = redirectTo(301)
+
+/**
+ * 302 Found: sets the status and `Location`, with an empty body.
+ *
+ * @example
+ * import { found } from 'sapwood'
+ * found('/elsewhere')
+ *
+ * @category redirection
+ * @since 0.1.0
+ */
+export const found = redirectTo(302)
+
+/**
+ * 303 See Other: sets the status and `Location`, with an empty body.
+ *
+ * @example
+ * import { seeOther } from 'sapwood'
+ * seeOther('/elsewhere')
+ *
+ * @category redirection
+ * @since 0.1.0
+ */
+export const seeOther = redirectTo(303)
+
+/**
+ * 304 Not Modified: sets the status and, when given, the body. Sends no body.
+ *
+ * @example
+ * import { notModified } from 'sapwood'
+ * notModified()
+ *
+ * @category redirection
+ * @since 0.1.0
+ */
+export const notModified = withStatus(304)
+
+/**
+ * 307 Temporary Redirect: sets the status and `Location`, with an empty body.
+ *
+ * @example
+ * import { temporaryRedirect } from 'sapwood'
+ * temporaryRedirect('/elsewhere')
+ *
+ * @category redirection
+ * @since 0.1.0
+ */
+export const temporaryRedirect = redirectTo(307)
+
+/**
+ * 308 Permanent Redirect: sets the status and `Location`, with an empty body.
+ *
+ * @example
+ * import { permanentRedirect } from 'sapwood'
+ * permanentRedirect('/elsewhere')
+ *
+ * @category redirection
+ * @since 0.1.0
+ */
+export const permanentRedirect = redirectTo(308)
+
+// --- request errors ------------------------------------------------------------
+
+/**
+ * 400 Bad Request: sets the status and, when given, the body.
+ *
+ * @example
+ * import { badRequest } from 'sapwood'
+ * badRequest('bad request')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const badRequest = withStatus(400)
+
+/**
+ * 401 Unauthorized: sets the status and, when given, the body.
+ *
+ * @example
+ * import { unauthorized } from 'sapwood'
+ * unauthorized('unauthorized')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const unauthorized = withStatus(401)
+
+/**
+ * 403 Forbidden: sets the status and, when given, the body.
+ *
+ * @example
+ * import { forbidden } from 'sapwood'
+ * forbidden('forbidden')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const forbidden = withStatus(403)
+
+/**
+ * 404 Not Found: sets the status and, when given, the body.
+ *
+ * @example
+ * import { notFound } from 'sapwood'
+ * notFound('not found')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const notFound = withStatus(404)
+
+/**
+ * 405 Method Not Allowed: sets the status and, when given, the body.
+ *
+ * @example
+ * import { methodNotAllowed } from 'sapwood'
+ * methodNotAllowed('method not allowed')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const methodNotAllowed = withStatus(405)
+
+/**
+ * 406 Not Acceptable: sets the status and, when given, the body.
+ *
+ * @example
+ * import { notAcceptable } from 'sapwood'
+ * notAcceptable('not acceptable')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const notAcceptable = withStatus(406)
+
+/**
+ * 407 Proxy Authentication Required: sets the status and, when given, the body.
+ *
+ * @example
+ * import { proxyAuthenticationRequired } from 'sapwood'
+ * proxyAuthenticationRequired('proxy authentication required')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const proxyAuthenticationRequired = withStatus(407)
+
+/**
+ * 408 Request Timeout: sets the status and, when given, the body.
+ *
+ * @example
+ * import { requestTimeout } from 'sapwood'
+ * requestTimeout('request timeout')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const requestTimeout = withStatus(408)
+
+/**
+ * 409 Conflict: sets the status and, when given, the body.
+ *
+ * @example
+ * import { conflict } from 'sapwood'
+ * conflict('conflict')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const conflict = withStatus(409)
+
+/**
+ * 410 Gone: sets the status and, when given, the body.
+ *
+ * @example
+ * import { gone } from 'sapwood'
+ * gone('gone')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const gone = withStatus(410)
+
+/**
+ * 411 Length Required: sets the status and, when given, the body.
+ *
+ * @example
+ * import { lengthRequired } from 'sapwood'
+ * lengthRequired('length required')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const lengthRequired = withStatus(411)
+
+/**
+ * 412 Precondition Failed: sets the status and, when given, the body.
+ *
+ * @example
+ * import { preconditionFailed } from 'sapwood'
+ * preconditionFailed('precondition failed')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const preconditionFailed = withStatus(412)
+
+/**
+ * 413 Payload Too Large: sets the status and, when given, the body.
+ *
+ * @example
+ * import { payloadTooLarge } from 'sapwood'
+ * payloadTooLarge('payload too large')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const payloadTooLarge = withStatus(413)
+
+/**
+ * 414 URI Too Long: sets the status and, when given, the body.
+ *
+ * @example
+ * import { uriTooLong } from 'sapwood'
+ * uriTooLong('uri too long')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const uriTooLong = withStatus(414)
+
+/**
+ * 415 Unsupported Media Type: sets the status and, when given, the body.
+ *
+ * @example
+ * import { unsupportedMediaType } from 'sapwood'
+ * unsupportedMediaType('unsupported media type')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const unsupportedMediaType = withStatus(415)
+
+/**
+ * 416 Range Not Satisfiable: sets the status and, when given, the body.
+ *
+ * @example
+ * import { requestedRangeNotSatisfiable } from 'sapwood'
+ * requestedRangeNotSatisfiable('range not satisfiable')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const requestedRangeNotSatisfiable = withStatus(416)
+
+/**
+ * 417 Expectation Failed: sets the status and, when given, the body.
+ *
+ * @example
+ * import { expectationFailed } from 'sapwood'
+ * expectationFailed('expectation failed')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const expectationFailed = withStatus(417)
+
+/**
+ * 426 Upgrade Required: sets the status and, when given, the body.
+ *
+ * @example
+ * import { upgradeRequired } from 'sapwood'
+ * upgradeRequired('upgrade required')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const upgradeRequired = withStatus(426)
+
+/**
+ * 428 Precondition Required: sets the status and, when given, the body.
+ *
+ * @example
+ * import { preconditionRequired } from 'sapwood'
+ * preconditionRequired('precondition required')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const preconditionRequired = withStatus(428)
+
+/**
+ * 429 Too Many Requests: sets the status and, when given, the body.
+ *
+ * @example
+ * import { tooManyRequests } from 'sapwood'
+ * tooManyRequests('too many requests')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const tooManyRequests = withStatus(429)
+
+/**
+ * 431 Request Header Fields Too Large: sets the status and, when given, the body.
+ *
+ * @example
+ * import { requestHeaderFieldsTooLarge } from 'sapwood'
+ * requestHeaderFieldsTooLarge('request header fields too large')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const requestHeaderFieldsTooLarge = withStatus(431)
+
+/**
+ * 451 Unavailable For Legal Reasons: sets the status and, when given, the body.
+ *
+ * @example
+ * import { unavailableForLegalReasons } from 'sapwood'
+ * unavailableForLegalReasons('unavailable for legal reasons')
+ *
+ * @category request errors
+ * @since 0.1.0
+ */
+export const unavailableForLegalReasons = withStatus(451)
+
+// --- server errors ------------------------------------------------------------
+
+/**
+ * 500 Internal Server Error: sets the status and, when given, the body.
+ *
+ * @example
+ * import { internalServerError } from 'sapwood'
+ * internalServerError('internal server error')
+ *
+ * @category server errors
+ * @since 0.1.0
+ */
+export const internalServerError = withStatus(500)
+
+/**
+ * 501 Not Implemented: sets the status and, when given, the body.
+ *
+ * @example
+ * import { notImplemented } from 'sapwood'
+ * notImplemented('not implemented')
+ *
+ * @category server errors
+ * @since 0.1.0
+ */
+export const notImplemented = withStatus(501)
+
+/**
+ * 502 Bad Gateway: sets the status and, when given, the body.
+ *
+ * @example
+ * import { badGateway } from 'sapwood'
+ * badGateway('bad gateway')
+ *
+ * @category server errors
+ * @since 0.1.0
+ */
+export const badGateway = withStatus(502)
+
+/**
+ * 503 Service Unavailable: sets the status and, when given, the body.
+ *
+ * @example
+ * import { serviceUnavailable } from 'sapwood'
+ * serviceUnavailable('service unavailable')
+ *
+ * @category server errors
+ * @since 0.1.0
+ */
+export const serviceUnavailable = withStatus(503)
+
+/**
+ * 504 Gateway Timeout: sets the status and, when given, the body.
+ *
+ * @example
+ * import { gatewayTimeout } from 'sapwood'
+ * gatewayTimeout('gateway timeout')
+ *
+ * @category server errors
+ * @since 0.1.0
+ */
+export const gatewayTimeout = withStatus(504)
+
+/**
+ * 505 HTTP Version Not Supported: sets the status and, when given, the body.
+ *
+ * @example
+ * import { httpVersionNotSupported } from 'sapwood'
+ * httpVersionNotSupported('http version not supported')
+ *
+ * @category server errors
+ * @since 0.1.0
+ */
+export const httpVersionNotSupported = withStatus(505)
+
+/**
+ * 511 Network Authentication Required: sets the status and, when given, the body.
+ *
+ * @example
+ * import { networkAuthenticationRequired } from 'sapwood'
+ * networkAuthenticationRequired('network authentication required')
+ *
+ * @category server errors
+ * @since 0.1.0
+ */
+export const networkAuthenticationRequired = withStatus(511)

@@ -1,0 +1,274 @@
+/**
+ * The Conn: one immutable record of a request and of the response drafted for it so far.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * Path parameters captured by `path` and `prefix`, decoded once. A name may be missing.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Params = Readonly<Record<string, string | undefined>>
+
+/**
+ * Values that combinators and handlers attach to a Conn with `assign` (Sap's `set_user_data`).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Assigns = Readonly<Record<string, unknown>>
+
+/**
+ * Request headers: lower-case names, null prototype; a header the client did not send is missing.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type RequestHeaders = Readonly<Record<string, string | undefined>>
+
+/**
+ * The query string parsed into a null-prototype record; a repeated name gives an array.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Query = Readonly<Record<string, string | readonly string[] | undefined>>
+
+/**
+ * Response headers drafted so far: lower-case names; several values (e.g. `set-cookie`) as an array.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type ResponseHeaders = Readonly<Record<string, string | readonly string[]>>
+
+/**
+ * A response body: text (sent as UTF-8), bytes, or nothing.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Body = string | Uint8Array | null
+
+/**
+ * Where the request body comes from; read at most once, lazily, by a body decoder.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface BodySource {
+  /** Reads the whole body; rejects with a `PayloadTooLargeError` past `limit` bytes. */
+  readonly read: (limit: number) => Promise<Uint8Array>
+}
+
+/**
+ * The error a body read rejects with past its limit.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export class PayloadTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`The request body is larger than ${limit} bytes`)
+    this.name = 'PayloadTooLargeError'
+  }
+}
+
+/**
+ * A body source over bytes already in memory (tests, fetch runtimes).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const bytesSource = (bytes: Uint8Array): BodySource => ({
+  read: (limit) =>
+    bytes.byteLength > limit ? Promise.reject(new PayloadTooLargeError(limit)) : Promise.resolve(bytes),
+})
+
+/**
+ * The immutable request/response record that every Part receives. `P` types the path
+ * parameters that the filters before a Part guarantee, `A` the assigns.
+ *
+ * @example
+ * import { conn } from 'sapwood/testing'
+ * const c = conn('GET', '/users/42?sort=asc')
+ * c.path // '/users/42'
+ * c.query.sort // 'asc'
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Conn<P extends Params = Params, A extends Assigns = Assigns> {
+  /** The request method, upper-case. */
+  readonly method: string
+  /** The request target as received: path and query string. */
+  readonly url: string
+  /** The path part of `url`, still percent-encoded (params are decoded). */
+  readonly path: string
+  /** The part of `path` that `prefix` filters have not consumed yet. */
+  readonly rest: string
+  readonly params: P & Params
+  /** Parsed on first access. */
+  readonly query: Query
+  readonly headers: RequestHeaders
+  readonly assigns: A & Assigns
+  /** The decoded request body, once a body decoder has run. */
+  readonly body: unknown
+  readonly status: number
+  readonly respHeaders: ResponseHeaders
+  readonly respBody: Body
+  /** Where the raw request body is read from. */
+  readonly source: BodySource
+}
+
+/**
+ * What an adapter knows about a request when it builds the first Conn.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ConnInit {
+  readonly method: string
+  readonly url: string
+  readonly headers: RequestHeaders
+  readonly source?: BodySource
+}
+
+const EMPTY: Readonly<Record<string, never>> = Object.freeze(Object.create(null) as Record<string, never>)
+
+const NO_BODY: BodySource = bytesSource(new Uint8Array(0))
+
+const parseQuery = (search: string): Query => {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>
+  if (search === '') return out
+  for (const [key, value] of new URLSearchParams(search)) {
+    const seen = out[key]
+    if (seen === undefined) out[key] = value
+    else if (typeof seen === 'string') out[key] = [seen, value]
+    else seen.push(value)
+  }
+  return out
+}
+
+// A class rather than object spread: every Conn shares one hidden class, and the query is
+// parsed only when a Part reads it (DESIGN §7: eager query parsing and spreads cost per request).
+class ConnRecord implements Conn {
+  #query: Query | undefined
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly path: string,
+    readonly rest: string,
+    readonly params: Params,
+    readonly headers: RequestHeaders,
+    readonly assigns: Assigns,
+    readonly body: unknown,
+    readonly status: number,
+    readonly respHeaders: ResponseHeaders,
+    readonly respBody: Body,
+    readonly source: BodySource,
+    query: Query | undefined,
+  ) {
+    this.#query = query
+  }
+
+  get query(): Query {
+    if (this.#query === undefined) {
+      const q = this.url.indexOf('?')
+      this.#query = q === -1 ? EMPTY : parseQuery(this.url.slice(q + 1))
+    }
+    return this.#query
+  }
+
+  /** @internal the parsed query if it was read already, so that a copy keeps it */
+  peekQuery(): Query | undefined {
+    return this.#query
+  }
+}
+
+/**
+ * Builds the first Conn of a request: status 200, no response headers, no body.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeConn = (init: ConnInit): Conn => {
+  const url = init.url
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  return new ConnRecord(
+    init.method.toUpperCase(),
+    url,
+    path,
+    path,
+    EMPTY,
+    init.headers,
+    EMPTY,
+    undefined,
+    200,
+    EMPTY,
+    null,
+    init.source ?? NO_BODY,
+    undefined,
+  )
+}
+
+/**
+ * The fields a Part may change on a Conn; every other field is carried over.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ConnPatch {
+  readonly method?: string
+  readonly rest?: string
+  readonly params?: Params
+  readonly assigns?: Assigns
+  readonly body?: unknown
+  readonly status?: number
+  readonly respHeaders?: ResponseHeaders
+  readonly respBody?: Body
+}
+
+/**
+ * Returns a new Conn with the patched fields; the given Conn is left untouched.
+ *
+ * @example
+ * import { update } from 'sapwood'
+ * import { conn } from 'sapwood/testing'
+ * update(conn('GET', '/'), { status: 201 }).status // 201
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const update = <C extends Conn>(c: C, patch: ConnPatch): C => {
+  const r = c as unknown as ConnRecord
+  return new ConnRecord(
+    patch.method ?? c.method,
+    c.url,
+    c.path,
+    patch.rest ?? c.rest,
+    patch.params ?? c.params,
+    c.headers,
+    patch.assigns ?? c.assigns,
+    'body' in patch ? patch.body : c.body,
+    patch.status ?? c.status,
+    patch.respHeaders ?? c.respHeaders,
+    patch.respBody === undefined ? c.respBody : patch.respBody,
+    c.source,
+    r instanceof ConnRecord ? r.peekQuery() : undefined,
+  ) as unknown as C
+}
+
+/**
+ * True when a value is a Conn built by sapwood.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isConn = (u: unknown): u is Conn => u instanceof ConnRecord
+
+/** A shared empty null-prototype record. @internal */
+export const emptyRecord = EMPTY

@@ -1,0 +1,106 @@
+/**
+ * Context and Part: the Either that flows through the tree, and the functions that make it.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { Conn, Params } from './conn.js'
+import type { Rejection } from './rejection.js'
+
+/**
+ * Right: go on with this Conn (Sap's `:ok`). Left: this branch is out, with the reason.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Context<C = Conn> = E.Either<Rejection, C>
+
+/**
+ * What a Part returns: a Context, or a promise of one when the Part had to wait.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Result<C = Conn> = Context<C> | PromiseLike<Context<C>>
+
+/**
+ * What matching a path pattern against the unconsumed path gives: the params and what is still
+ * to match, or why not (`miss`, a malformed escape: `bad-url`, an over-long param: `too-long`).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type PathMatch = { readonly params: Params; readonly rest: string } | 'miss' | 'bad-url' | 'too-long'
+
+/**
+ * The static description of a Part that the compiler and the 405 look-ahead read:
+ * - `Pure`: never rejects and never touches method or path (builders);
+ * - `Guard`: may reject, never rewrites method, path or params (`header`, `accepts`, ...);
+ * - `Opaque`: anything else (`handle`, body decoders);
+ * - `Method`, `Path`: the two filters the trie can decide;
+ * - `Seq`, `Choose`, `Recover`: composition, with the composed Parts.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type Shape =
+  | { readonly _tag: 'Pure' }
+  | { readonly _tag: 'Guard' }
+  | { readonly _tag: 'Opaque' }
+  | { readonly _tag: 'Method'; readonly methods: readonly string[] }
+  | {
+      readonly _tag: 'Path'
+      readonly pattern: string
+      readonly mode: 'exact' | 'prefix'
+      readonly match: (rest: string) => PathMatch
+    }
+  | { readonly _tag: 'Seq'; readonly parts: readonly Part<never, unknown>[] }
+  | { readonly _tag: 'Choose'; readonly options: readonly Part<never, unknown>[] }
+  | { readonly _tag: 'Recover'; readonly part: Part<never, unknown> }
+
+/**
+ * A combinator: a plain function from a Conn to a Context, with its static `shape`.
+ * Call it on a test Conn to unit-test a branch.
+ *
+ * @example
+ * import { get } from 'sapwood'
+ * import { conn } from 'sapwood/testing'
+ * get(conn('GET', '/'))._tag // 'Right'
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Part<I = Conn, O = I> {
+  (conn: I): Result<O>
+  readonly shape: Shape
+}
+
+/**
+ * Attaches a shape to a function, making it a Part.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const part = <I, O>(fn: (conn: I) => Result<O>, shape: Shape): Part<I, O> =>
+  Object.defineProperty(fn, 'shape', { value: shape, enumerable: true }) as Part<I, O>
+
+/** @internal */
+export const PURE: Shape = { _tag: 'Pure' }
+/** @internal */
+export const GUARD: Shape = { _tag: 'Guard' }
+/** @internal */
+export const OPAQUE: Shape = { _tag: 'Opaque' }
+
+/**
+ * True when a Result is a promise (a Part had to wait); Parts stay synchronous otherwise.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isThenable = <A>(u: A | PromiseLike<A>): u is PromiseLike<A> =>
+  typeof (u as { then?: unknown } | null)?.then === 'function'
+
+/** Right with the Conn. @internal */
+export const right: <C>(c: C) => Context<C> = E.right
+/** Left with the rejection. @internal */
+export const left: <C = never>(r: Rejection) => Context<C> = E.left

@@ -1,0 +1,78 @@
+/**
+ * sapwood: a whole web app as one decision tree of combinators.
+ *
+ * @since 0.1.0
+ */
+export {
+  type Assigns,
+  type Body,
+  type BodySource,
+  type Conn,
+  type ConnInit,
+  type ConnPatch,
+  type Params,
+  type Query,
+  type RequestHeaders,
+  type ResponseHeaders,
+  PayloadTooLargeError,
+  bytesSource,
+  isConn,
+  makeConn,
+  update,
+} from './context/conn.js'
+export {
+  type Context,
+  type Part,
+  type PathMatch,
+  type Result,
+  type Shape,
+  isThenable,
+  left,
+  part,
+  right,
+} from './context/context.js'
+export type { Rejection, RejectionTag } from './context/rejection.js'
+export * as rejection from './context/rejection.js'
+
+export { choose, handle, pipe, recover, type Returned } from './combinators/compose.js'
+export {
+  accepts,
+  contentType,
+  del,
+  del as delete,
+  filter,
+  get,
+  head,
+  header,
+  host,
+  method,
+  options,
+  patch,
+  path,
+  post,
+  prefix,
+  put,
+  query,
+  trace,
+} from './combinators/filters.js'
+export {
+  appendHeader,
+  assign,
+  json,
+  removeHeader,
+  respHtml,
+  respJson,
+  respText,
+  response,
+  setBody,
+  setHeader,
+  setMimeType,
+  setStatus,
+} from './combinators/builders.js'
+export * from './combinators/status.js'
+
+export type { Adapter, ListenOptions, Listening } from './adapters/adapter.js'
+export { type Handler, type RespondOptions, respond } from './adapters/respond.js'
+export { type WireResponse, toWire } from './adapters/wire.js'
+export { type NodeAdapterOptions, nodeAdapter, nodeListener, toNodeHandler } from './adapters/node.js'
+export { type ServeOptions, serve } from './serve.js'

@@ -1,0 +1,53 @@
+/**
+ * `serve`: an app on a port, node:http by default.
+ *
+ * @since 0.1.0
+ */
+import type { Conn } from './context/conn.js'
+import type { Part } from './context/context.js'
+import type { Adapter, Listening } from './adapters/adapter.js'
+import { nodeAdapter } from './adapters/node.js'
+import { type RespondOptions, respond } from './adapters/respond.js'
+
+/**
+ * Options of `serve`. `port` and `host` default to the `PORT` and `HOST` environment
+ * variables, then to 4000 and 127.0.0.1.
+ *
+ * @category serve
+ * @since 0.1.0
+ */
+export interface ServeOptions extends RespondOptions {
+  readonly port?: number
+  readonly host?: string
+  readonly adapter?: Adapter
+}
+
+const portFrom = (value: string | undefined): number | undefined => {
+  if (value === undefined || value === '') return undefined
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`sapwood: PORT=${value} is not a port number (0-65535)`)
+  }
+  return port
+}
+
+/**
+ * Serves the app and resolves once it listens, with its `url` and a `close()` that drains the
+ * requests in flight.
+ *
+ * @example
+ * import { serve, pipe, get, path, ok } from 'sapwood'
+ * const server = await serve(pipe(get, path('/'), ok('hello')), { port: 0 })
+ * console.log(server.url)
+ * await server.close()
+ *
+ * @category serve
+ * @since 0.1.0
+ */
+export const serve = (app: Part<Conn, Conn>, options: ServeOptions = {}): Promise<Listening> => {
+  const port = options.port ?? portFrom(process.env['PORT']) ?? 4000
+  const host = options.host ?? (process.env['HOST'] || '127.0.0.1')
+  const adapter = options.adapter ?? nodeAdapter()
+  const respondOptions: RespondOptions = options.onError === undefined ? {} : { onError: options.onError }
+  return adapter.listen(respond(app, respondOptions), { port, host })
+}
