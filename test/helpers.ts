@@ -20,5 +20,5 @@ export const expectLeft = async (result: Result<Conn>, tag: RejectionTag): Promi
 /** Asserts a Result is synchronous (no Promise was made) and returns it. */
 export const sync = <C>(result: Result<C>): Context<C> => {
   assert.ok(!('then' in result), 'expected a synchronous Result')
-  return result as Context<C>
+  return result
 }

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { connect } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import * as sap from 'sapwood'
+
+const { choose, pipe, get, post, path, ok, handle } = sap
+
+let release: () => void = () => undefined
+const app = choose([
+  pipe(get, path('/'), ok('hello')),
+  pipe(
+    get,
+    path('/users/:id'),
+    handle((c) => sap.json({ id: c.params.id })),
+  ),
+  pipe(
+    get,
+    path('/slow'),
+    handle(async () => {
+      await new Promise<void>((r) => (release = r))
+      return ok('slow done')
+    }),
+  ),
+  pipe(
+    get,
+    path('/bad-header'),
+    handle(() => sap.setHeader('x-bad', 'a\r\nb')),
+  ),
+  pipe(
+    post,
+    path('/echo'),
+    handle(async (c) => ok(new TextDecoder().decode(await c.source.read(16)))),
+  ),
+  pipe(sap.del, path('/'), sap.noContent()),
+])
+
+/** Sends raw bytes and resolves with what the server answered (bounded by a timeout). */
+const raw = (port: number, bytes: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes))
+    let data = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (d: string) => (data += d))
+    socket.on('end', () => resolve(data))
+    socket.on('error', reject)
+    socket.setTimeout(3000, () => {
+      socket.destroy()
+      resolve(data)
+    })
+  })
+
+describe('serve (node adapter, real sockets)', () => {
+  let server: sap.Listening
+  let quiet: typeof console.error
+  before(async () => {
+    quiet = console.error
+    console.error = () => undefined
+    server = await sap.serve(app, { port: 0, host: '127.0.0.1' })
+  })
+  after(async () => {
+    console.error = quiet
+    await server.close()
+  })
+
+  it('listens on 127.0.0.1 and reports its url', () => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  })
+
+  it('answers GET, params, 404, 405 with Allow, HEAD and OPTIONS over HTTP', async () => {
+    const home = await fetch(`${server.url}/`)
+    assert.equal(home.status, 200)
+    assert.equal(await home.text(), 'hello')
+    assert.equal(home.headers.get('content-length'), '5')
+    const user = await fetch(`${server.url}/users/42`)
+    assert.deepEqual(await user.json(), { id: '42' })
+    const missing = await fetch(`${server.url}/nope`)
+    assert.equal(missing.status, 404)
+    assert.equal(missing.headers.get('content-type'), 'application/problem+json')
+    await missing.text()
+    const wrong = await fetch(`${server.url}/users/1`, { method: 'PUT' })
+    assert.equal(wrong.status, 405)
+    assert.equal(wrong.headers.get('allow'), 'GET, HEAD')
+    await wrong.text()
+    const head = await fetch(`${server.url}/users/42`, { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    assert.equal(head.headers.get('content-length'), '11')
+    assert.equal(await head.text(), '')
+    const opts = await fetch(`${server.url}/`, { method: 'OPTIONS' })
+    assert.equal(opts.status, 204)
+    assert.equal(opts.headers.get('allow'), 'GET, HEAD, DELETE, OPTIONS')
+  })
+
+  it('reads a request body', async () => {
+    const res = await fetch(`${server.url}/echo`, { method: 'POST', body: 'ping' })
+    assert.equal(await res.text(), 'ping')
+  })
+
+  it('answers 500 instead of crashing when a header value is invalid', async () => {
+    const res = await fetch(`${server.url}/bad-header`)
+    assert.equal(res.status, 500)
+    assert.doesNotMatch(await res.text(), /\bat |stack|a\r/)
+  })
+
+  it('answers a malformed request line with 400 and keeps serving', async () => {
+    const { port } = new URL(server.url)
+    const answer = await raw(Number(port), 'GARBAGE\r\n\r\n')
+    assert.match(answer, /^HTTP\/1\.1 400/)
+    assert.equal((await fetch(`${server.url}/`)).status, 200)
+  })
+
+  it('answers a malformed percent-escape with 400', async () => {
+    const { port } = new URL(server.url)
+    const answer = await raw(Number(port), 'GET /users/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    assert.match(answer, /^HTTP\/1\.1 400/)
+    assert.doesNotMatch(answer, /at .*\.ts/)
+  })
+})
+
+describe('serve: lifecycle', () => {
+  it('rejects with a clear error when the port is taken', async () => {
+    const first = await sap.serve(app, { port: 0 })
+    try {
+      const port = Number(new URL(first.url).port)
+      await assert.rejects(sap.serve(app, { port }), /port is taken/)
+    } finally {
+      await first.close()
+    }
+  })
+
+  it('drains the request in flight on close()', async () => {
+    const server = await sap.serve(app, { port: 0 })
+    const pending = fetch(`${server.url}/slow`)
+    await new Promise((r) => setTimeout(r, 50))
+    const closing = server.close()
+    release()
+    const res = await pending
+    assert.equal(await res.text(), 'slow done')
+    await closing
+  })
+
+  it('honours PORT from the environment', async () => {
+    const saved = process.env['PORT']
+    process.env['PORT'] = '0'
+    try {
+      const server = await sap.serve(app)
+      assert.notEqual(new URL(server.url).port, '4000')
+      await server.close()
+    } finally {
+      if (saved === undefined) delete process.env['PORT']
+      else process.env['PORT'] = saved
+    }
+  })
+})
+
+describe('toNodeHandler', () => {
+  it('serves the app from any http.createServer', async () => {
+    const server = createServer(sap.toNodeHandler(app)).listen(0, '127.0.0.1')
+    await new Promise((r) => server.once('listening', r))
+    try {
+      const { port } = server.address() as AddressInfo
+      const res = await fetch(`http://127.0.0.1:${port}/users/9`)
+      assert.deepEqual(await res.json(), { id: '9' })
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  })
+})

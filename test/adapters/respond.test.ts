@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import * as sap from 'sapwood'
+import { inject } from 'sapwood/testing'
+
+const { choose, pipe, get, post, path, prefix, ok, handle, respJson } = sap
+
+const app = choose([
+  pipe(get, path('/'), ok('home')),
+  pipe(get, respJson, path('/data'), ok('{"a":1}')),
+  pipe(post, path('/data'), sap.created('{}')),
+  pipe(sap.head, path('/custom-head'), sap.setHeader('x-head', 'explicit'), ok()),
+  pipe(get, path('/custom-head'), ok('from get')),
+  pipe(sap.options, path('/custom-options'), sap.setHeader('allow', 'GET'), sap.noContent()),
+  pipe(
+    prefix('/api'),
+    choose([
+      pipe(
+        get,
+        path('/users/:id'),
+        handle((c) => sap.json({ id: c.params.id })),
+      ),
+    ]),
+  ),
+])
+
+describe('respond', () => {
+  const table: readonly [string, string, number, string?][] = [
+    ['GET', '/', 200, 'home'],
+    ['GET', '/nope', 404],
+    ['DELETE', '/', 405],
+    ['PUT', '/data', 405],
+    ['GET', '/api/users/7', 200, '{"id":"7"}'],
+    ['POST', '/api/users/7', 405],
+    ['GET', '/api/nope', 404],
+    ['GET', '/api/users/%E0%A4%A', 400],
+    ['GET', `/api/users/${'x'.repeat(101)}`, 414],
+  ]
+  for (const [method, url, status, body] of table) {
+    it(`${method} ${url.slice(0, 40)} → ${status}`, async () => {
+      const res = await inject(app, { method, url })
+      assert.equal(res.status, status)
+      if (body !== undefined) assert.equal(res.body, body)
+      else assert.equal(res.headers['content-type'], 'application/problem+json')
+    })
+  }
+
+  it('answers 405 with Allow, HEAD listed after GET', async () => {
+    const res = await inject(app, { method: 'DELETE', url: '/data' })
+    assert.equal(res.headers['allow'], 'GET, HEAD, POST')
+    assert.equal(res.json<{ status: number }>().status, 405)
+  })
+
+  it('answers HEAD with the GET branch: same headers and Content-Length, no body', async () => {
+    const got = await inject(app, { method: 'GET', url: '/data' })
+    const head = await inject(app, { method: 'HEAD', url: '/data' })
+    assert.equal(head.status, 200)
+    assert.equal(head.body, '')
+    assert.deepEqual(head.headers, got.headers)
+    assert.equal(head.headers['content-length'], String(Buffer.byteLength('{"a":1}')))
+  })
+
+  it('lets an explicit HEAD branch win over the GET branch', async () => {
+    const res = await inject(app, { method: 'HEAD', url: '/custom-head' })
+    assert.equal(res.headers['x-head'], 'explicit')
+  })
+
+  it('answers HEAD on an unknown path with 404', async () => {
+    assert.equal((await inject(app, { method: 'HEAD', url: '/nope' })).status, 404)
+  })
+
+  it('answers OPTIONS with 204 and Allow', async () => {
+    const res = await inject(app, { method: 'OPTIONS', url: '/data' })
+    assert.equal(res.status, 204)
+    assert.equal(res.headers['allow'], 'GET, HEAD, POST, OPTIONS')
+    assert.equal(res.body, '')
+  })
+
+  it('lets an explicit OPTIONS branch win', async () => {
+    const res = await inject(app, { method: 'OPTIONS', url: '/custom-options' })
+    assert.equal(res.headers['allow'], 'GET')
+  })
+
+  it('answers OPTIONS on an unknown path with 404', async () => {
+    assert.equal((await inject(app, { method: 'OPTIONS', url: '/nope' })).status, 404)
+  })
+
+  it('answers 500 when a Part throws outside handle, and the logger may throw too', async () => {
+    const broken = sap.part(
+      () => {
+        throw new Error('raw part')
+      },
+      { _tag: 'Opaque' },
+    )
+    const res = await inject(
+      broken,
+      { url: '/' },
+      {
+        onError: () => {
+          throw new Error('logger down')
+        },
+      },
+    )
+    assert.equal(res.status, 500)
+    assert.doesNotMatch(res.body, /raw part/)
+  })
+
+  it('answers 500 when a Part returns a rejected promise outside handle', async () => {
+    const broken = sap.part(() => Promise.reject(new Error('x')), { _tag: 'Opaque' })
+    assert.equal((await inject(broken, { url: '/' }, { onError: () => undefined })).status, 500)
+  })
+
+  it('sends no body and no Content-Length for 204 and 304', async () => {
+    for (const p of [sap.noContent('ignored'), sap.notModified('ignored')]) {
+      const res = await inject(p, { url: '/' })
+      assert.equal(res.body, '')
+      assert.equal(res.headers['content-length'], undefined)
+    }
+  })
+
+  it('sends a WWW-Authenticate challenge with 401', async () => {
+    const res = await inject(
+      handle(() => sap.left(sap.rejection.unauthorized('Bearer realm="api"'))),
+      { url: '/' },
+    )
+    assert.equal(res.status, 401)
+    assert.equal(res.headers['www-authenticate'], 'Bearer realm="api"')
+  })
+})
