@@ -210,7 +210,7 @@ const alternatives = (options: readonly AnyPart[]): Run => {
  * @category composition
  * @since 0.1.0
  */
-export function choose<I, O>(options: readonly Part<I, O>[]): Part<I, O> {
+export function choose<I extends Conn = Conn, O extends Conn = I>(options: readonly Part<I, O>[]): Part<I, O> {
   if (!Array.isArray(options)) throw new TypeError('sapwood: choose() takes an array of Parts')
   for (const [i, p] of options.entries()) {
     if (typeof p !== 'function' || !('shape' in p)) {

@@ -81,7 +81,7 @@ export interface Part<I = Conn, O = I> {
  * @category constructors
  * @since 0.1.0
  */
-export const part = <I, O>(fn: (conn: I) => Result<O>, shape: Shape): Part<I, O> =>
+export const part = <I extends Conn = Conn, O extends Conn = I>(fn: (conn: I) => Result<O>, shape: Shape): Part<I, O> =>
   Object.defineProperty(fn, 'shape', { value: shape, enumerable: true }) as Part<I, O>
 
 /** @internal */
@@ -102,5 +102,5 @@ export const isThenable = <A>(u: A | PromiseLike<A>): u is PromiseLike<A> =>
 
 /** Right with the Conn. @internal */
 export const right: <C>(c: C) => Context<C> = E.right
-/** Left with the rejection. @internal */
-export const left: <C = never>(r: Rejection) => Context<C> = E.left
+/** Left with the rejection: fits a Context of any Conn type. @internal */
+export const left: (r: Rejection) => Context<never> = E.left

@@ -43,7 +43,7 @@ const tree = fc.letrec<{ node: sap.Part }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     leaf,
-    fc.array(tie('node'), { minLength: 1, maxLength: 4 }).map((ps) => (pipe)(...ps)),
+    fc.array(tie('node'), { minLength: 1, maxLength: 4 }).map((ps) => pipe(...ps)),
     fc.array(tie('node'), { maxLength: 3 }).map((ps) => choose(ps)),
   ),
 })).node
