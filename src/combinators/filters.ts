@@ -290,9 +290,8 @@ const essence = (value: string): string => {
 }
 
 const typeMatches = (want: string, got: string): boolean => {
-  if (want === got) return true
+  if (want === got || want === '*/*' || want === '*') return true
   if (want.endsWith('/*')) return got.startsWith(want.slice(0, -1))
-  if (want.startsWith('*/') || want === '*') return true
   // structured syntax suffixes: application/problem+json is JSON
   const plus = got.lastIndexOf('+')
   return plus !== -1 && want === `${got.slice(0, got.indexOf('/') + 1)}${got.slice(plus + 1)}`
