@@ -7,8 +7,8 @@ import { type Body, type Conn, update } from '../context/conn.js'
 import { type Part, PURE, part, right } from '../context/context.js'
 import { type HeaderValue, withHeader } from '../internal/headers.js'
 
-const build = <O = Conn>(fn: (c: Conn) => Conn): Part<Conn, O> =>
-  part((c: Conn) => right(fn(c)), PURE) as unknown as Part<Conn, O>
+const build = <O = Conn>(fn: (c: Conn) => Conn, label: string): Part<Conn, O> =>
+  part((c: Conn) => right(fn(c)), PURE, label) as unknown as Part<Conn, O>
 
 const checkName = (name: string): string => {
   if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
@@ -29,7 +29,7 @@ const checkName = (name: string): string => {
  */
 export const setHeader = (name: string, value: HeaderValue): Part<Conn, Conn> => {
   const key = checkName(name)
-  return build((c) => update(c, { respHeaders: withHeader(c.respHeaders, key, value) }))
+  return build((c) => update(c, { respHeaders: withHeader(c.respHeaders, key, value) }), `setHeader('${key}')`)
 }
 
 /**
@@ -48,7 +48,7 @@ export const appendHeader = (name: string, value: string): Part<Conn, Conn> => {
     const had = c.respHeaders[key]
     const next = had === undefined ? value : typeof had === 'string' ? [had, value] : [...had, value]
     return update(c, { respHeaders: withHeader(c.respHeaders, key, next) })
-  })
+  }, `appendHeader('${key}')`)
 }
 
 /**
@@ -63,8 +63,9 @@ export const appendHeader = (name: string, value: string): Part<Conn, Conn> => {
  */
 export const removeHeader = (name: string): Part<Conn, Conn> => {
   const key = checkName(name)
-  return build((c) =>
-    key in c.respHeaders ? update(c, { respHeaders: withHeader(c.respHeaders, key, undefined) }) : c,
+  return build(
+    (c) => (key in c.respHeaders ? update(c, { respHeaders: withHeader(c.respHeaders, key, undefined) }) : c),
+    `removeHeader('${key}')`,
   )
 }
 
@@ -80,7 +81,7 @@ export const removeHeader = (name: string): Part<Conn, Conn> => {
  */
 export const setStatus = (status: number): Part<Conn, Conn> => {
   checkStatus(status)
-  return build((c) => update(c, { status }))
+  return build((c) => update(c, { status }), `setStatus(${status})`)
 }
 
 const checkStatus = (status: number): void => {
@@ -99,7 +100,7 @@ const checkStatus = (status: number): void => {
  * @category writers
  * @since 0.1.0
  */
-export const setBody = (body: Body): Part<Conn, Conn> => build((c) => update(c, { respBody: body }))
+export const setBody = (body: Body): Part<Conn, Conn> => build((c) => update(c, { respBody: body }), 'setBody')
 
 /**
  * Sets the response status and, when given, the body.
@@ -111,9 +112,11 @@ export const setBody = (body: Body): Part<Conn, Conn> => build((c) => update(c, 
  * @category writers
  * @since 0.1.0
  */
-export const response = (status: number, body?: Body): Part<Conn, Conn> => {
+export const response = (status: number, body?: Body, label = `response(${status})`): Part<Conn, Conn> => {
   checkStatus(status)
-  return body === undefined ? build((c) => update(c, { status })) : build((c) => update(c, { status, respBody: body }))
+  return body === undefined
+    ? build((c) => update(c, { status }), label)
+    : build((c) => update(c, { status, respBody: body }), label)
 }
 
 /**
@@ -126,8 +129,13 @@ export const response = (status: number, body?: Body): Part<Conn, Conn> => {
  * @category writers
  * @since 0.1.0
  */
-export const setMimeType = (type: string, charset?: string): Part<Conn, Conn> =>
-  setHeader('content-type', charset === undefined ? type : `${type}; charset=${charset}`)
+export const setMimeType = (type: string, charset?: string): Part<Conn, Conn> => {
+  const value = charset === undefined ? type : `${type}; charset=${charset}`
+  return build(
+    (c) => update(c, { respHeaders: withHeader(c.respHeaders, 'content-type', value) }),
+    `setMimeType('${value}')`,
+  )
+}
 
 /**
  * Sets `Content-Type: application/json` for the rest of the branch (Sap's `resp_json`).
@@ -186,7 +194,7 @@ export const json = (value: unknown): Part<Conn, Conn> => {
       respBody: body,
       ...(isJson ? {} : { respHeaders: withHeader(c.respHeaders, 'content-type', 'application/json') }),
     })
-  })
+  }, 'json')
 }
 
 /**
@@ -209,4 +217,4 @@ export const assign = <K extends string, V>(
     for (const k in c.assigns) out[k] = c.assigns[k]
     out[key] = value
     return update(c, { assigns: out })
-  })
+  }, `assign('${key}')`)

@@ -172,7 +172,7 @@ export function pipe(...parts: Part<never, unknown>[]): Part<never, unknown> {
       throw new TypeError(`sapwood: pipe() argument ${i + 1} is not a Part (did you forget to call a combinator?)`)
     }
   }
-  return part(seq(parts), { _tag: 'Seq', parts })
+  return part(seq(parts), { _tag: 'Seq', parts }, 'pipe')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ export function choose<I extends Conn = Conn, O extends Conn = I>(options: reado
     }
   }
   const opts = (options as readonly unknown[]).slice() as readonly AnyPart[]
-  return part(alternatives(opts), { _tag: 'Choose', options: opts }) as unknown as Part<I, O>
+  return part(alternatives(opts), { _tag: 'Choose', options: opts }, 'choose') as unknown as Part<I, O>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,6 +289,7 @@ export const handle = <I extends Conn = Conn, O extends Conn = I>(fn: (conn: I) 
       return settleReturned(value, c)
     }) as unknown as (c: I) => Result<O>,
     { _tag: 'Opaque' },
+    `handle(${fn.name || 'fn'})`,
   )
 
 /**
@@ -326,6 +327,7 @@ export const recover = <I extends Conn, O extends Conn>(
       if (isThenable(r)) return r.then((ctx) => (ctx._tag === 'Right' ? ctx : onLeft(ctx.left, c)))
       return r._tag === 'Right' ? r : onLeft(r.left, c)
     }) as unknown as (c: I) => Result<O>,
-    { _tag: 'Recover', part: inner as unknown as AnyPart },
+    { _tag: 'Recover', part: inner as unknown as AnyPart, onLeft },
+    'recover',
   )
 }

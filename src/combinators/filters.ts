@@ -5,7 +5,7 @@
  */
 import Negotiator from 'negotiator'
 import { type Conn, type Params, update } from '../context/conn.js'
-import { type Part, GUARD, left, part, right } from '../context/context.js'
+import { type Part, type Shape, left, part, right } from '../context/context.js'
 import {
   type Rejection,
   badRequest,
@@ -38,6 +38,7 @@ export const method = (...methods: readonly string[]): Part<Conn, Conn> => {
       ? (c: Conn) => (c.method === only ? right(c) : left(fromPending([{ allow, rest: c.rest }])))
       : (c: Conn) => (allow.includes(c.method) ? right(c) : left(fromPending([{ allow, rest: c.rest }]))),
     { _tag: 'Method', methods: allow },
+    only === undefined ? `method(${allow.join(', ')})` : only === 'DELETE' ? 'del' : only.toLowerCase(),
   )
 }
 
@@ -152,7 +153,7 @@ const mergeParams = (base: Params, add: Params): Params => {
   return out
 }
 
-const pathPart = <S extends string>(matcher: PathMatcher): Part<Conn, Conn<ParamsOf<S>>> =>
+const pathPart = <S extends string>(matcher: PathMatcher, label: string): Part<Conn, Conn<ParamsOf<S>>> =>
   part(
     (c: Conn) => {
       const m = matcher.match(c.rest)
@@ -160,6 +161,7 @@ const pathPart = <S extends string>(matcher: PathMatcher): Part<Conn, Conn<Param
       return right(update(c, { rest: m.rest, params: mergeParams(c.params, m.params) }))
     },
     { _tag: 'Path', pattern: matcher.pattern, mode: matcher.mode, match: matcher.match },
+    label,
   ) as unknown as Part<Conn, Conn<ParamsOf<S>>>
 
 /**
@@ -175,7 +177,8 @@ const pathPart = <S extends string>(matcher: PathMatcher): Part<Conn, Conn<Param
  * @category filters
  * @since 0.1.0
  */
-export const path = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>> => pathPart<S>(exactMatcher(pattern))
+export const path = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>> =>
+  pathPart<S>(exactMatcher(pattern), `path('${pattern}')`)
 
 /**
  * Passes requests whose remaining path starts with the whole segments of `pattern`, consumes
@@ -190,7 +193,7 @@ export const path = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>
  * @since 0.1.0
  */
 export const prefix = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>> =>
-  pathPart<S>(prefixMatcher(pattern))
+  pathPart<S>(prefixMatcher(pattern), `prefix('${pattern}')`)
 
 /**
  * Passes requests for which `predicate` holds; otherwise rejects with `rejection` (`NoMatch` by default).
@@ -203,7 +206,18 @@ export const prefix = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S
  * @since 0.1.0
  */
 export const filter = (predicate: (conn: Conn) => boolean, rejection: Rejection = noMatch): Part<Conn, Conn> =>
-  part((c: Conn) => (predicate(c) ? right(c) : left(rejection)), GUARD)
+  guard(predicate, rejection, 'any', `filter(${predicate.name || 'predicate'})`)
+
+/** A filter whose shape tells the compiler what it may reject with and what it reads. */
+const guard = (
+  predicate: (conn: Conn) => boolean,
+  rejection: Rejection,
+  reads: 'request' | 'any',
+  label: string,
+): Part<Conn, Conn> => {
+  const shape: Shape = { _tag: 'Guard', rejects: rejection._tag === 'NoMatch' ? 'NoMatch' : 'Other', reads }
+  return part((c: Conn) => (predicate(c) ? right(c) : left(rejection)), shape, label)
+}
 
 type Expect = string | ((value: string) => boolean)
 
@@ -222,12 +236,17 @@ const test = (expect: Expect, value: string | undefined): boolean =>
  */
 export const host = (name: string): Part<Conn, Conn> => {
   const want = name.toLowerCase()
-  return filter((c) => {
-    const h = c.headers['host']
-    if (h === undefined) return false
-    const colon = h.startsWith('[') ? h.indexOf(':', h.indexOf(']')) : h.indexOf(':')
-    return (colon === -1 ? h : h.slice(0, colon)).toLowerCase() === want
-  })
+  return guard(
+    (c) => {
+      const h = c.headers['host']
+      if (h === undefined) return false
+      const colon = h.startsWith('[') ? h.indexOf(':', h.indexOf(']')) : h.indexOf(':')
+      return (colon === -1 ? h : h.slice(0, colon)).toLowerCase() === want
+    },
+    noMatch,
+    'request',
+    `host('${name}')`,
+  )
 }
 
 /**
@@ -242,7 +261,7 @@ export const host = (name: string): Part<Conn, Conn> => {
  */
 export const header = (name: string, expect: Expect): Part<Conn, Conn> => {
   const key = name.toLowerCase()
-  return filter((c) => test(expect, c.headers[key]))
+  return guard((c) => test(expect, c.headers[key]), noMatch, 'request', `header('${key}')`)
 }
 
 /**
@@ -257,10 +276,15 @@ export const header = (name: string, expect: Expect): Part<Conn, Conn> => {
  * @since 0.1.0
  */
 export const query = (name: string, expect: Expect): Part<Conn, Conn> =>
-  filter((c) => {
-    const v = c.query[name]
-    return test(expect, typeof v === 'string' || v === undefined ? v : v[0])
-  })
+  guard(
+    (c) => {
+      const v = c.query[name]
+      return test(expect, typeof v === 'string' || v === undefined ? v : v[0])
+    },
+    noMatch,
+    'request',
+    `query('${name}')`,
+  )
 
 /**
  * Passes requests whose `Accept` header allows `type` (q-values and wildcards honoured; no
@@ -276,11 +300,16 @@ export const query = (name: string, expect: Expect): Part<Conn, Conn> =>
 export const accepts = (type: string): Part<Conn, Conn> => {
   const available = [type.toLowerCase()]
   const rejection = notAcceptable(available)
-  return filter((c) => {
-    const accept = c.headers['accept']
-    if (accept === undefined || accept === '') return true
-    return new Negotiator({ headers: { accept } }).mediaTypes(available).length > 0
-  }, rejection)
+  return guard(
+    (c) => {
+      const accept = c.headers['accept']
+      if (accept === undefined || accept === '') return true
+      return new Negotiator({ headers: { accept } }).mediaTypes(available).length > 0
+    },
+    rejection,
+    'request',
+    `accepts('${type}')`,
+  )
 }
 
 /** The media type of a Content-Type value: lower-case, without parameters. */
@@ -311,8 +340,13 @@ const typeMatches = (want: string, got: string): boolean => {
 export const contentType = (type: string): Part<Conn, Conn> => {
   const want = type.toLowerCase()
   const rejection = unsupportedMediaType([want])
-  return filter((c) => {
-    const got = c.headers['content-type']
-    return got !== undefined && typeMatches(want, essence(got))
-  }, rejection)
+  return guard(
+    (c) => {
+      const got = c.headers['content-type']
+      return got !== undefined && typeMatches(want, essence(got))
+    },
+    rejection,
+    'request',
+    `contentType('${type}')`,
+  )
 }

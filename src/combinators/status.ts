@@ -10,13 +10,13 @@ import { response } from './builders.js'
 
 /** A builder that sets a status and, when given, the body. */
 const withStatus =
-  (status: number) =>
+  (status: number, name: string) =>
   (body?: Body): Part<Conn, Conn> =>
-    response(status, body)
+    response(status, body, name)
 
 /** A redirect builder: sets the status and `Location`, and an empty body. */
 const redirectTo =
-  (status: number) =>
+  (status: number, name: string) =>
   (location: string): Part<Conn, Conn> => {
     if (typeof location !== 'string' || /[\r\n]/.test(location)) {
       throw new TypeError('sapwood: a redirect location must be a string without line breaks')
@@ -25,6 +25,7 @@ const redirectTo =
       (c: Conn) =>
         right(update(c, { status, respBody: '', respHeaders: withHeader(c.respHeaders, 'location', location) })),
       PURE,
+      `${name}('${location}')`,
     )
   }
 
@@ -40,7 +41,7 @@ const redirectTo =
  * @category successful
  * @since 0.1.0
  */
-export const ok = withStatus(200)
+export const ok = withStatus(200, 'ok')
 
 /**
  * 201 Created: sets the status and, when given, the body.
@@ -52,7 +53,7 @@ export const ok = withStatus(200)
  * @category successful
  * @since 0.1.0
  */
-export const created = withStatus(201)
+export const created = withStatus(201, 'created')
 
 /**
  * 202 Accepted: sets the status and, when given, the body.
@@ -64,7 +65,7 @@ export const created = withStatus(201)
  * @category successful
  * @since 0.1.0
  */
-export const accepted = withStatus(202)
+export const accepted = withStatus(202, 'accepted')
 
 /**
  * 204 No Content: sets the status and, when given, the body. Sends no body.
@@ -76,7 +77,7 @@ export const accepted = withStatus(202)
  * @category successful
  * @since 0.1.0
  */
-export const noContent = withStatus(204)
+export const noContent = withStatus(204, 'noContent')
 
 // --- redirection ------------------------------------------------------------
 
@@ -90,7 +91,7 @@ export const noContent = withStatus(204)
  * @category redirection
  * @since 0.1.0
  */
-export const movedPermanently = redirectTo(301)
+export const movedPermanently = redirectTo(301, 'movedPermanently')
 
 /**
  * 302 Found: sets the status and `Location`, with an empty body.
@@ -102,7 +103,7 @@ export const movedPermanently = redirectTo(301)
  * @category redirection
  * @since 0.1.0
  */
-export const found = redirectTo(302)
+export const found = redirectTo(302, 'found')
 
 /**
  * 303 See Other: sets the status and `Location`, with an empty body.
@@ -114,7 +115,7 @@ export const found = redirectTo(302)
  * @category redirection
  * @since 0.1.0
  */
-export const seeOther = redirectTo(303)
+export const seeOther = redirectTo(303, 'seeOther')
 
 /**
  * 304 Not Modified: sets the status and, when given, the body. Sends no body.
@@ -126,7 +127,7 @@ export const seeOther = redirectTo(303)
  * @category redirection
  * @since 0.1.0
  */
-export const notModified = withStatus(304)
+export const notModified = withStatus(304, 'notModified')
 
 /**
  * 307 Temporary Redirect: sets the status and `Location`, with an empty body.
@@ -138,7 +139,7 @@ export const notModified = withStatus(304)
  * @category redirection
  * @since 0.1.0
  */
-export const temporaryRedirect = redirectTo(307)
+export const temporaryRedirect = redirectTo(307, 'temporaryRedirect')
 
 /**
  * 308 Permanent Redirect: sets the status and `Location`, with an empty body.
@@ -150,7 +151,7 @@ export const temporaryRedirect = redirectTo(307)
  * @category redirection
  * @since 0.1.0
  */
-export const permanentRedirect = redirectTo(308)
+export const permanentRedirect = redirectTo(308, 'permanentRedirect')
 
 // --- request errors ------------------------------------------------------------
 
@@ -164,7 +165,7 @@ export const permanentRedirect = redirectTo(308)
  * @category request errors
  * @since 0.1.0
  */
-export const badRequest = withStatus(400)
+export const badRequest = withStatus(400, 'badRequest')
 
 /**
  * 401 Unauthorized: sets the status and, when given, the body.
@@ -176,7 +177,7 @@ export const badRequest = withStatus(400)
  * @category request errors
  * @since 0.1.0
  */
-export const unauthorized = withStatus(401)
+export const unauthorized = withStatus(401, 'unauthorized')
 
 /**
  * 403 Forbidden: sets the status and, when given, the body.
@@ -188,7 +189,7 @@ export const unauthorized = withStatus(401)
  * @category request errors
  * @since 0.1.0
  */
-export const forbidden = withStatus(403)
+export const forbidden = withStatus(403, 'forbidden')
 
 /**
  * 404 Not Found: sets the status and, when given, the body.
@@ -200,7 +201,7 @@ export const forbidden = withStatus(403)
  * @category request errors
  * @since 0.1.0
  */
-export const notFound = withStatus(404)
+export const notFound = withStatus(404, 'notFound')
 
 /**
  * 405 Method Not Allowed: sets the status and, when given, the body.
@@ -212,7 +213,7 @@ export const notFound = withStatus(404)
  * @category request errors
  * @since 0.1.0
  */
-export const methodNotAllowed = withStatus(405)
+export const methodNotAllowed = withStatus(405, 'methodNotAllowed')
 
 /**
  * 406 Not Acceptable: sets the status and, when given, the body.
@@ -224,7 +225,7 @@ export const methodNotAllowed = withStatus(405)
  * @category request errors
  * @since 0.1.0
  */
-export const notAcceptable = withStatus(406)
+export const notAcceptable = withStatus(406, 'notAcceptable')
 
 /**
  * 407 Proxy Authentication Required: sets the status and, when given, the body.
@@ -236,7 +237,7 @@ export const notAcceptable = withStatus(406)
  * @category request errors
  * @since 0.1.0
  */
-export const proxyAuthenticationRequired = withStatus(407)
+export const proxyAuthenticationRequired = withStatus(407, 'proxyAuthenticationRequired')
 
 /**
  * 408 Request Timeout: sets the status and, when given, the body.
@@ -248,7 +249,7 @@ export const proxyAuthenticationRequired = withStatus(407)
  * @category request errors
  * @since 0.1.0
  */
-export const requestTimeout = withStatus(408)
+export const requestTimeout = withStatus(408, 'requestTimeout')
 
 /**
  * 409 Conflict: sets the status and, when given, the body.
@@ -260,7 +261,7 @@ export const requestTimeout = withStatus(408)
  * @category request errors
  * @since 0.1.0
  */
-export const conflict = withStatus(409)
+export const conflict = withStatus(409, 'conflict')
 
 /**
  * 410 Gone: sets the status and, when given, the body.
@@ -272,7 +273,7 @@ export const conflict = withStatus(409)
  * @category request errors
  * @since 0.1.0
  */
-export const gone = withStatus(410)
+export const gone = withStatus(410, 'gone')
 
 /**
  * 411 Length Required: sets the status and, when given, the body.
@@ -284,7 +285,7 @@ export const gone = withStatus(410)
  * @category request errors
  * @since 0.1.0
  */
-export const lengthRequired = withStatus(411)
+export const lengthRequired = withStatus(411, 'lengthRequired')
 
 /**
  * 412 Precondition Failed: sets the status and, when given, the body.
@@ -296,7 +297,7 @@ export const lengthRequired = withStatus(411)
  * @category request errors
  * @since 0.1.0
  */
-export const preconditionFailed = withStatus(412)
+export const preconditionFailed = withStatus(412, 'preconditionFailed')
 
 /**
  * 413 Payload Too Large: sets the status and, when given, the body.
@@ -308,7 +309,7 @@ export const preconditionFailed = withStatus(412)
  * @category request errors
  * @since 0.1.0
  */
-export const payloadTooLarge = withStatus(413)
+export const payloadTooLarge = withStatus(413, 'payloadTooLarge')
 
 /**
  * 414 URI Too Long: sets the status and, when given, the body.
@@ -320,7 +321,7 @@ export const payloadTooLarge = withStatus(413)
  * @category request errors
  * @since 0.1.0
  */
-export const uriTooLong = withStatus(414)
+export const uriTooLong = withStatus(414, 'uriTooLong')
 
 /**
  * 415 Unsupported Media Type: sets the status and, when given, the body.
@@ -332,7 +333,7 @@ export const uriTooLong = withStatus(414)
  * @category request errors
  * @since 0.1.0
  */
-export const unsupportedMediaType = withStatus(415)
+export const unsupportedMediaType = withStatus(415, 'unsupportedMediaType')
 
 /**
  * 416 Range Not Satisfiable: sets the status and, when given, the body.
@@ -344,7 +345,7 @@ export const unsupportedMediaType = withStatus(415)
  * @category request errors
  * @since 0.1.0
  */
-export const requestedRangeNotSatisfiable = withStatus(416)
+export const requestedRangeNotSatisfiable = withStatus(416, 'requestedRangeNotSatisfiable')
 
 /**
  * 417 Expectation Failed: sets the status and, when given, the body.
@@ -356,7 +357,7 @@ export const requestedRangeNotSatisfiable = withStatus(416)
  * @category request errors
  * @since 0.1.0
  */
-export const expectationFailed = withStatus(417)
+export const expectationFailed = withStatus(417, 'expectationFailed')
 
 /**
  * 426 Upgrade Required: sets the status and, when given, the body.
@@ -368,7 +369,7 @@ export const expectationFailed = withStatus(417)
  * @category request errors
  * @since 0.1.0
  */
-export const upgradeRequired = withStatus(426)
+export const upgradeRequired = withStatus(426, 'upgradeRequired')
 
 /**
  * 428 Precondition Required: sets the status and, when given, the body.
@@ -380,7 +381,7 @@ export const upgradeRequired = withStatus(426)
  * @category request errors
  * @since 0.1.0
  */
-export const preconditionRequired = withStatus(428)
+export const preconditionRequired = withStatus(428, 'preconditionRequired')
 
 /**
  * 429 Too Many Requests: sets the status and, when given, the body.
@@ -392,7 +393,7 @@ export const preconditionRequired = withStatus(428)
  * @category request errors
  * @since 0.1.0
  */
-export const tooManyRequests = withStatus(429)
+export const tooManyRequests = withStatus(429, 'tooManyRequests')
 
 /**
  * 431 Request Header Fields Too Large: sets the status and, when given, the body.
@@ -404,7 +405,7 @@ export const tooManyRequests = withStatus(429)
  * @category request errors
  * @since 0.1.0
  */
-export const requestHeaderFieldsTooLarge = withStatus(431)
+export const requestHeaderFieldsTooLarge = withStatus(431, 'requestHeaderFieldsTooLarge')
 
 /**
  * 451 Unavailable For Legal Reasons: sets the status and, when given, the body.
@@ -416,7 +417,7 @@ export const requestHeaderFieldsTooLarge = withStatus(431)
  * @category request errors
  * @since 0.1.0
  */
-export const unavailableForLegalReasons = withStatus(451)
+export const unavailableForLegalReasons = withStatus(451, 'unavailableForLegalReasons')
 
 // --- server errors ------------------------------------------------------------
 
@@ -430,7 +431,7 @@ export const unavailableForLegalReasons = withStatus(451)
  * @category server errors
  * @since 0.1.0
  */
-export const internalServerError = withStatus(500)
+export const internalServerError = withStatus(500, 'internalServerError')
 
 /**
  * 501 Not Implemented: sets the status and, when given, the body.
@@ -442,7 +443,7 @@ export const internalServerError = withStatus(500)
  * @category server errors
  * @since 0.1.0
  */
-export const notImplemented = withStatus(501)
+export const notImplemented = withStatus(501, 'notImplemented')
 
 /**
  * 502 Bad Gateway: sets the status and, when given, the body.
@@ -454,7 +455,7 @@ export const notImplemented = withStatus(501)
  * @category server errors
  * @since 0.1.0
  */
-export const badGateway = withStatus(502)
+export const badGateway = withStatus(502, 'badGateway')
 
 /**
  * 503 Service Unavailable: sets the status and, when given, the body.
@@ -466,7 +467,7 @@ export const badGateway = withStatus(502)
  * @category server errors
  * @since 0.1.0
  */
-export const serviceUnavailable = withStatus(503)
+export const serviceUnavailable = withStatus(503, 'serviceUnavailable')
 
 /**
  * 504 Gateway Timeout: sets the status and, when given, the body.
@@ -478,7 +479,7 @@ export const serviceUnavailable = withStatus(503)
  * @category server errors
  * @since 0.1.0
  */
-export const gatewayTimeout = withStatus(504)
+export const gatewayTimeout = withStatus(504, 'gatewayTimeout')
 
 /**
  * 505 HTTP Version Not Supported: sets the status and, when given, the body.
@@ -490,7 +491,7 @@ export const gatewayTimeout = withStatus(504)
  * @category server errors
  * @since 0.1.0
  */
-export const httpVersionNotSupported = withStatus(505)
+export const httpVersionNotSupported = withStatus(505, 'httpVersionNotSupported')
 
 /**
  * 511 Network Authentication Required: sets the status and, when given, the body.
@@ -502,4 +503,4 @@ export const httpVersionNotSupported = withStatus(505)
  * @category server errors
  * @since 0.1.0
  */
-export const networkAuthenticationRequired = withStatus(511)
+export const networkAuthenticationRequired = withStatus(511, 'networkAuthenticationRequired')

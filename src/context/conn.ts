@@ -196,8 +196,11 @@ class ConnRecord implements Conn {
  */
 export const makeConn = (init: ConnInit): Conn => {
   const url = init.url
-  const q = url.indexOf('?')
-  const path = q === -1 ? url : url.slice(0, q)
+  // The path ends at the query or at a fragment (which no client should send, but one may).
+  let end = url.indexOf('?')
+  const hash = url.indexOf('#')
+  if (hash !== -1 && (end === -1 || hash < end)) end = hash
+  const path = end === -1 ? url : url.slice(0, end)
   return new ConnRecord(
     init.method.toUpperCase(),
     url,

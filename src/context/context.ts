@@ -36,6 +36,8 @@ export type PathMatch = { readonly params: Params; readonly rest: string } | 'mi
  * The static description of a Part that the compiler and the 405 look-ahead read:
  * - `Pure`: never rejects and never touches method or path (builders);
  * - `Guard`: may reject, never rewrites method, path or params (`header`, `accepts`, ...);
+ *   `rejects` tells whether it only ever says `NoMatch`, `reads` whether it may look at more
+ *   than headers and query (a user `filter` may read params and the rest of the path);
  * - `Opaque`: anything else (`handle`, body decoders);
  * - `Method`, `Path`: the two filters the trie can decide;
  * - `Seq`, `Choose`, `Recover`: composition, with the composed Parts.
@@ -45,7 +47,7 @@ export type PathMatch = { readonly params: Params; readonly rest: string } | 'mi
  */
 export type Shape =
   | { readonly _tag: 'Pure' }
-  | { readonly _tag: 'Guard' }
+  | { readonly _tag: 'Guard'; readonly rejects: 'NoMatch' | 'Other'; readonly reads: 'request' | 'any' }
   | { readonly _tag: 'Opaque' }
   | { readonly _tag: 'Method'; readonly methods: readonly string[] }
   | {
@@ -56,7 +58,11 @@ export type Shape =
     }
   | { readonly _tag: 'Seq'; readonly parts: readonly Part<never, unknown>[] }
   | { readonly _tag: 'Choose'; readonly options: readonly Part<never, unknown>[] }
-  | { readonly _tag: 'Recover'; readonly part: Part<never, unknown> }
+  | {
+      readonly _tag: 'Recover'
+      readonly part: Part<never, unknown>
+      readonly onLeft: (rejection: Rejection, conn: Conn) => Result
+    }
 
 /**
  * A combinator: a plain function from a Conn to a Context, with its static `shape`.
@@ -73,6 +79,8 @@ export type Shape =
 export interface Part<I = Conn, O = I> {
   (conn: I): Result<O>
   readonly shape: Shape
+  /** How `routes` and `explain` name this Part, e.g. `path('/users/:id')`. */
+  readonly label: string
 }
 
 /**
@@ -81,13 +89,18 @@ export interface Part<I = Conn, O = I> {
  * @category constructors
  * @since 0.1.0
  */
-export const part = <I extends Conn = Conn, O extends Conn = I>(fn: (conn: I) => Result<O>, shape: Shape): Part<I, O> =>
-  Object.defineProperty(fn, 'shape', { value: shape, enumerable: true }) as Part<I, O>
+export const part = <I extends Conn = Conn, O extends Conn = I>(
+  fn: (conn: I) => Result<O>,
+  shape: Shape,
+  label: string = fn.name || 'part',
+): Part<I, O> =>
+  Object.defineProperties(fn, {
+    shape: { value: shape, enumerable: true },
+    label: { value: label, enumerable: true },
+  }) as Part<I, O>
 
 /** @internal */
 export const PURE: Shape = { _tag: 'Pure' }
-/** @internal */
-export const GUARD: Shape = { _tag: 'Guard' }
 /** @internal */
 export const OPAQUE: Shape = { _tag: 'Opaque' }
 

@@ -154,10 +154,10 @@ const mergeAllow = (a: readonly string[], b: readonly string[]): readonly string
  */
 export const better = (a: Rejection, b: Rejection): Rejection => {
   if (a._tag === 'MethodNotAllowed' && b._tag === 'MethodNotAllowed') {
-    const pa = pendings.get(a)
-    const pb = pendings.get(b)
-    if (pa !== undefined && pb !== undefined) return fromPending([...pa, ...pb])
-    return methodNotAllowed(mergeAllow(a.allow, b.allow))
+    // A plain 405 (made by user code) is an entry that nothing can narrow any more.
+    const pa = pendings.get(a) ?? [{ allow: a.allow, rest: null }]
+    const pb = pendings.get(b) ?? [{ allow: b.allow, rest: null }]
+    return fromPending([...pa, ...pb])
   }
   return RANK[b._tag] > RANK[a._tag] ? b : a
 }
