@@ -7,6 +7,7 @@
 import { type Conn, update } from '../context/conn.js'
 import { type Context, type Part, isThenable } from '../context/context.js'
 import { type Rejection, handlerFailed, rejectionResponse } from '../context/rejection.js'
+import { compile } from '../compile/trie.js'
 
 /**
  * Turns a request Conn into the Conn that holds the final response: what adapters call.
@@ -24,6 +25,8 @@ export type Handler = (conn: Conn) => Conn | PromiseLike<Conn>
  */
 export interface RespondOptions {
   readonly onError?: (error: unknown, conn: Conn) => void
+  /** Set to false to run the tree as written instead of compiling it (the same answers, slower). */
+  readonly compile?: boolean
 }
 
 const defaultOnError = (error: unknown, c: Conn): void => {
@@ -37,7 +40,7 @@ const withHead = (allow: readonly string[]): readonly string[] => {
 }
 
 /**
- * Makes the Handler of an app. When the app rejects: `HEAD` is retried as `GET` (adapters then
+ * Makes the Handler of an app, compiled (see `compile`). When the app rejects: `HEAD` is retried as `GET` (adapters then
  * drop the body), `OPTIONS` gets 204 with `Allow`, and any other rejection becomes its
  * `application/problem+json` response (404, 405 with `Allow`, 406, 415, 400, 500, ...).
  *
@@ -52,6 +55,7 @@ const withHead = (allow: readonly string[]): readonly string[] => {
  */
 export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Handler => {
   const onError = options.onError ?? defaultOnError
+  const run = options.compile === false ? app : compile(app)
 
   const fromRejection = (r: Rejection, c: Conn): Conn => {
     if (r._tag === 'HandlerFailed') {
@@ -68,7 +72,7 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
 
   const attempt = (c: Conn): Context | PromiseLike<Context> => {
     try {
-      const r = app(c)
+      const r = run(c)
       return isThenable(r)
         ? Promise.resolve(r).catch((error: unknown): Context => ({ _tag: 'Left', left: handlerFailed(error) }))
         : r

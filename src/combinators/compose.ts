@@ -69,8 +69,8 @@ const walkOptions = (options: readonly AnyPart[], rest: string): Rests => {
   return out
 }
 
-/** Narrows a provisional 405 by the Parts that follow the one that rejected. */
-const lookAhead = (rejection: Rejection, parts: readonly AnyPart[], from: number): Rejection => {
+/** Narrows a provisional 405 by the Parts that follow the one that rejected. @internal */
+export const lookAhead = (rejection: Rejection, parts: readonly AnyPart[], from: number): Rejection => {
   const pending = pendingOf(rejection)
   if (pending === undefined) return rejection
   const kept: PendingAllow[] = []

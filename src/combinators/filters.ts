@@ -4,18 +4,10 @@
  * @since 0.1.0
  */
 import Negotiator from 'negotiator'
-import { type Conn, type Params, update } from '../context/conn.js'
+import { type Conn, update } from '../context/conn.js'
 import { type Part, type Shape, left, part, right } from '../context/context.js'
-import {
-  type Rejection,
-  badRequest,
-  fromPending,
-  noMatch,
-  notAcceptable,
-  unsupportedMediaType,
-  uriTooLong,
-} from '../context/rejection.js'
-import { exactMatcher, prefixMatcher, type PathMatcher } from '../internal/pattern.js'
+import { type Rejection, fromPending, noMatch, notAcceptable, unsupportedMediaType } from '../context/rejection.js'
+import { exactMatcher, fromMiss, mergeParams, prefixMatcher, type PathMatcher } from '../internal/pattern.js'
 import type { ParamsOf } from '../internal/params.js'
 
 /**
@@ -130,28 +122,6 @@ export const options: Part<Conn, Conn> = method('OPTIONS')
  * @since 0.1.0
  */
 export const trace: Part<Conn, Conn> = method('TRACE')
-
-const fromMiss = (m: 'miss' | 'bad-url' | 'too-long'): Rejection =>
-  m === 'miss' ? noMatch : m === 'too-long' ? uriTooLong : badRequest('The path holds a malformed percent-escape')
-
-const mergeParams = (base: Params, add: Params): Params => {
-  let empty = true
-  for (const _ in add) {
-    empty = false
-    break
-  }
-  if (empty) return base
-  let baseEmpty = true
-  for (const _ in base) {
-    baseEmpty = false
-    break
-  }
-  if (baseEmpty) return add
-  const out: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>
-  for (const k in base) out[k] = base[k]
-  for (const k in add) out[k] = add[k]
-  return out
-}
 
 const pathPart = <S extends string>(matcher: PathMatcher, label: string): Part<Conn, Conn<ParamsOf<S>>> =>
   part(

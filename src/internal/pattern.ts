@@ -4,6 +4,7 @@
 import FindMyWay from 'find-my-way'
 import type { Params } from '../context/conn.js'
 import type { PathMatch as MatchOutcome } from '../context/context.js'
+import { type Rejection, badRequest, noMatch, uriTooLong } from '../context/rejection.js'
 
 export interface PathMatcher {
   readonly pattern: string
@@ -104,4 +105,28 @@ export const prefixMatcher = (raw: string): PathMatcher => {
       return outcome(find(rest.slice(0, end)), rest.slice(end))
     },
   }
+}
+
+/** The rejection for a path that did not match. */
+export const fromMiss = (m: 'miss' | 'bad-url' | 'too-long'): Rejection =>
+  m === 'miss' ? noMatch : m === 'too-long' ? uriTooLong : badRequest('The path holds a malformed percent-escape')
+
+/** Params captured so far plus new ones (later names win), without copying when one side is empty. */
+export const mergeParams = (base: Params, add: Params): Params => {
+  let empty = true
+  for (const _ in add) {
+    empty = false
+    break
+  }
+  if (empty) return base
+  let baseEmpty = true
+  for (const _ in base) {
+    baseEmpty = false
+    break
+  }
+  if (baseEmpty) return add
+  const out: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>
+  for (const k in base) out[k] = base[k]
+  for (const k in add) out[k] = add[k]
+  return out
 }

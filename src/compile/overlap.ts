@@ -1,0 +1,44 @@
+// Could two path patterns match the same path? Decided segment by segment and conservatively:
+// a "yes" only costs a re-check at run time, a wrong "no" would skip a branch.
+
+type Seg = { readonly kind: 'static'; readonly text: string } | { readonly kind: 'any' } | { readonly kind: 'rest' }
+
+const segments = (pattern: string): Seg[] => {
+  const out: Seg[] = []
+  let depth = 0
+  let start = 1
+  const push = (text: string): void => {
+    if (text === '*') out.push({ kind: 'rest' })
+    else if (/[:*%(]/.test(text)) out.push({ kind: 'any' })
+    else out.push({ kind: 'static', text })
+  }
+  for (let i = 1; i <= pattern.length; i++) {
+    const ch = pattern[i]
+    if (ch === '(') depth++
+    else if (ch === ')') depth--
+    else if ((ch === '/' && depth === 0) || i === pattern.length) {
+      push(pattern.slice(start, i))
+      start = i + 1
+    }
+  }
+  return out
+}
+
+/**
+ * True when a path routed to `route` (a registered find-my-way pattern, possibly ending in a
+ * wildcard) may also be matched by a leaf's `pattern` in `mode`.
+ */
+export const mayOverlap = (route: string, pattern: string, mode: 'exact' | 'prefix'): boolean => {
+  const a = segments(route)
+  const b = segments(pattern)
+  for (let i = 0; ; i++) {
+    const x = a[i]
+    const y = b[i]
+    if (x === undefined && y === undefined) return true
+    if (x?.kind === 'rest' || y?.kind === 'rest') return true
+    // the leaf's prefix is used up: it matches whatever follows
+    if (y === undefined) return mode === 'prefix'
+    if (x === undefined) return false
+    if (x.kind === 'static' && y.kind === 'static' && x.text !== y.text) return false
+  }
+}
