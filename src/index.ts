@@ -76,3 +76,4 @@ export { type Handler, type RespondOptions, respond } from './adapters/respond.j
 export { type WireResponse, toWire } from './adapters/wire.js'
 export { type NodeAdapterOptions, nodeAdapter, nodeListener, toNodeHandler } from './adapters/node.js'
 export { type ServeOptions, serve } from './serve.js'
+export { type CompileOptions, type Plan, compile } from './compile/trie.js'

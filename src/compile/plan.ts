@@ -73,7 +73,7 @@ export const flatten = (root: AnyPart): AnyPart[][] => {
         // pipe is associative: inline the inner pipe's parts
         const inner = seq(shape.parts)
         if (
-          inner.length === 1 ||
+          (inner.length === 1 && inner[0]!.length > 0) ||
           (repeatable && isPureOnly(parts, i + 1) && count + inner.length * leaves.length < MAX_LEAVES)
         ) {
           leaves = leaves.flatMap((prefix) => inner.map((steps) => [...prefix, ...steps]))
@@ -82,7 +82,8 @@ export const flatten = (root: AnyPart): AnyPart[][] => {
         }
       } else if (shape._tag === 'Choose' && repeatable && isPureOnly(parts, i + 1)) {
         const options = shape.options.flatMap(go)
-        if (count + options.length * leaves.length < MAX_LEAVES) {
+        // an empty choose rejects with NoMatch only if the steps before it pass: keep it whole
+        if (options.length > 0 && count + options.length * leaves.length < MAX_LEAVES) {
           leaves = leaves.flatMap((prefix) => options.map((steps) => [...prefix, ...steps]))
           count += leaves.length
           continue
@@ -100,17 +101,16 @@ export const flatten = (root: AnyPart): AnyPart[][] => {
   return go(root)
 }
 
-const containsPath = (p: AnyPart): boolean => {
+/** Could the 405 look-ahead rule out a path at this step (a path filter, or an empty choose)? */
+const canNarrow = (p: AnyPart): boolean => {
   const shape = p.shape
   switch (shape._tag) {
     case 'Path':
       return true
     case 'Seq':
-      return shape.parts.some(containsPath)
+      return shape.parts.some(canNarrow)
     case 'Choose':
-      return shape.options.some(containsPath)
-    case 'Recover':
-      return containsPath(shape.part)
+      return shape.options.length === 0 || shape.options.some(canNarrow)
     default:
       return false
   }
@@ -187,6 +187,6 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
     } else if (shape._tag !== 'Pure') break
   }
   const after = steps.slice(Math.max(methodIndex, hoisted[hoisted.length - 1]!) + 1)
-  const methodStatic = methods !== null && !guardBeforeMethod && !after.some(containsPath)
+  const methodStatic = methods !== null && !guardBeforeMethod && !after.some(canNarrow)
   return { methods, pattern, mode, hoisted, skippable: true, methodStatic, labels }
 }

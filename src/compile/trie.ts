@@ -96,10 +96,13 @@ const toCompiled = (id: number, steps: readonly AnyPart[], hoist: boolean): Comp
 const runLeaf = (leaf: Compiled, c: Conn, params: Params, rest: string): Result => {
   const steps = leaf.runSteps
   const n = steps.length
-  const settle = (ctx: Context, i: number): Context =>
-    ctx._tag === 'Left' && ctx.left._tag === 'MethodNotAllowed' && i + 1 < n
-      ? left(lookAhead(ctx.left, leaf.steps, i + 1))
-      : ctx
+  const settle = (ctx: Context, i: number): Result => {
+    if (ctx._tag === 'Right' || ctx.left._tag !== 'MethodNotAllowed' || i + 1 >= n) return ctx
+    // A 405 before the paths were applied would look ahead from a stale rest; the steps before
+    // them are synchronous filters and builders, so running the leaf as written is exact.
+    if (i < leaf.applyAt) return leaf.run(c)
+    return left(lookAhead(ctx.left, leaf.steps, i + 1))
+  }
   const from = (conn: Conn, start: number): Result => {
     for (let i = start; i < n; i++) {
       if (leaf.skip[i]) {
