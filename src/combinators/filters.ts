@@ -9,6 +9,7 @@ import { type Part, type Shape, left, part, right } from '../context/context.js'
 import { type Rejection, fromPending, noMatch, notAcceptable, unsupportedMediaType } from '../context/rejection.js'
 import { exactMatcher, fromMiss, mergeParams, prefixMatcher, type PathMatcher } from '../internal/pattern.js'
 import type { ParamsOf } from '../internal/params.js'
+import { callSite } from '../internal/where.js'
 
 /**
  * Passes requests whose method is one of `methods`; otherwise rejects with a provisional
@@ -123,14 +124,18 @@ export const options: Part<Conn, Conn> = method('OPTIONS')
  */
 export const trace: Part<Conn, Conn> = method('TRACE')
 
-const pathPart = <S extends string>(matcher: PathMatcher, label: string): Part<Conn, Conn<ParamsOf<S>>> =>
+const pathPart = <S extends string>(
+  matcher: PathMatcher,
+  label: string,
+  declared: () => string,
+): Part<Conn, Conn<ParamsOf<S>>> =>
   part(
     (c: Conn) => {
       const m = matcher.match(c.rest)
       if (typeof m === 'string') return left(fromMiss(m))
       return right(update(c, { rest: m.rest, params: mergeParams(c.params, m.params) }))
     },
-    { _tag: 'Path', pattern: matcher.pattern, mode: matcher.mode, match: matcher.match },
+    { _tag: 'Path', pattern: matcher.pattern, mode: matcher.mode, match: matcher.match, declared },
     label,
   ) as unknown as Part<Conn, Conn<ParamsOf<S>>>
 
@@ -148,7 +153,7 @@ const pathPart = <S extends string>(matcher: PathMatcher, label: string): Part<C
  * @since 0.1.0
  */
 export const path = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>> =>
-  pathPart<S>(exactMatcher(pattern), `path('${pattern}')`)
+  pathPart<S>(exactMatcher(pattern), `path('${pattern}')`, callSite())
 
 /**
  * Passes requests whose remaining path starts with the whole segments of `pattern`, consumes
@@ -163,7 +168,7 @@ export const path = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>
  * @since 0.1.0
  */
 export const prefix = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S>>> =>
-  pathPart<S>(prefixMatcher(pattern), `prefix('${pattern}')`)
+  pathPart<S>(prefixMatcher(pattern), `prefix('${pattern}')`, callSite())
 
 /**
  * Passes requests for which `predicate` holds; otherwise rejects with `rejection` (`NoMatch` by default).

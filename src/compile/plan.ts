@@ -190,3 +190,10 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
   const methodStatic = methods !== null && !guardBeforeMethod && !after.some(canNarrow)
   return { methods, pattern, mode, hoisted, skippable: true, methodStatic, labels }
 }
+
+/** Where a leaf's last hoisted path filter was declared (`file:line:column`), if it has one. */
+export const declaredOf = (leaf: Leaf): string | null => {
+  const last = leaf.guard.hoisted[leaf.guard.hoisted.length - 1]
+  const shape = last === undefined ? undefined : leaf.steps[last]!.shape
+  return shape?._tag === 'Path' ? shape.declared() : null
+}

@@ -9,7 +9,7 @@ import { type Context, type Part, type Result, isThenable, left, part } from '..
 import { type Rejection, better, fromPending, isFatal, noMatch } from '../context/rejection.js'
 import { lookAhead, pipe } from '../combinators/compose.js'
 import { type PathMatcher, exactMatcher, mergeParams, prefixMatcher, routerOptions } from '../internal/pattern.js'
-import { type AnyPart, type Guard, type Leaf, flatten, guardOf } from './plan.js'
+import { type AnyPart, type Guard, type Leaf, declaredOf, flatten, guardOf } from './plan.js'
 import { mayOverlap } from './overlap.js'
 
 type Run = (c: Conn) => Result
@@ -201,10 +201,13 @@ const shadowedBy = (earlier: Compiled, later: Compiled): boolean => {
   return l.pattern !== null && l.skippable && e.mode === l.mode && e.pattern === l.pattern
 }
 
-const describe = (leaf: Leaf): string =>
-  `${leaf.guard.methods?.join('|') ?? '*'} ${leaf.guard.pattern ?? '(any path)'} (leaf #${leaf.id}: ${leaf.steps
-    .map((s) => s.label)
-    .join(' > ')})`
+const describe = (leaf: Leaf): string => {
+  const where = declaredOf(leaf)
+  const steps = leaf.steps.map((s) => s.label).join(' > ')
+  return `${leaf.guard.methods?.join('|') ?? '*'} ${leaf.guard.pattern ?? '(any path)'} (leaf #${leaf.id}: ${steps}${
+    where === null ? '' : `, at ${where}`
+  })`
+}
 
 /**
  * Compiles an app into a Part with the same behaviour that finds its candidate branches with one

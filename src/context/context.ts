@@ -55,6 +55,8 @@ export type Shape =
       readonly pattern: string
       readonly mode: 'exact' | 'prefix'
       readonly match: (rest: string) => PathMatch
+      /** Where the filter was made (`file:line:column`), formatted on demand. */
+      readonly declared: () => string
     }
   | { readonly _tag: 'Seq'; readonly parts: readonly Part<never, unknown>[] }
   | { readonly _tag: 'Choose'; readonly options: readonly Part<never, unknown>[] }

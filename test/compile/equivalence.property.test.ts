@@ -69,14 +69,16 @@ const show = (p: sap.Part): string => {
 }
 const printable = (p: sap.Part): sap.Part => Object.assign(p, { [fc.toStringMethod]: () => show(p) })
 
-const tree = fc.letrec<{ node: sap.Part }>((tie) => ({
-  node: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    leaf,
-    fc.array(tie('node'), { minLength: 1, maxLength: 4 }).map((ps) => pipe(...ps)),
-    fc.array(tie('node'), { maxLength: 5 }).map((ps) => choose(ps)),
-  ),
-})).node.map(printable)
+const tree = fc
+  .letrec<{ node: sap.Part }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      leaf,
+      fc.array(tie('node'), { minLength: 1, maxLength: 4 }).map((ps) => pipe(...ps)),
+      fc.array(tie('node'), { maxLength: 5 }).map((ps) => choose(ps)),
+    ),
+  }))
+  .node.map(printable)
 
 const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'HEAD', 'OPTIONS'),
@@ -101,7 +103,10 @@ const request = fc.record({
       '/USERS',
     ),
     fc
-      .array(fc.constantFrom('users', 'a', 'b', 'me', '42', 'posts', 'files', '%41', ''), { minLength: 1, maxLength: 4 })
+      .array(fc.constantFrom('users', 'a', 'b', 'me', '42', 'posts', 'files', '%41', ''), {
+        minLength: 1,
+        maxLength: 4,
+      })
       .map((segs) => `/${segs.join('/')}`),
   ),
   query: fc.constantFrom('', '?q=1', '?q=2'),
@@ -123,7 +128,9 @@ const observe = (ctx: sap.Context): Seen =>
         detail: ctx.left._tag === 'BadRequest' ? ctx.left.details : undefined,
       }
 
-const makeConn = (r: fc.Arbitrary<unknown> extends never ? never : (typeof request extends fc.Arbitrary<infer R> ? R : never)) => {
+const makeConn = (
+  r: fc.Arbitrary<unknown> extends never ? never : typeof request extends fc.Arbitrary<infer R> ? R : never,
+) => {
   const headers: Record<string, string> = {}
   if (r.header !== undefined) headers['x-v'] = r.header
   if (r.accept !== undefined) headers['accept'] = r.accept
