@@ -3,7 +3,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/node_modules/', 'test/docs/.tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/node_modules/', 'bench/tmp/', 'test/docs/.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -26,6 +26,7 @@ export {
   type PathMatch,
   type Result,
   type Shape,
+  builder,
   isThenable,
   left,
   part,

@@ -3,12 +3,13 @@
  *
  * @since 0.1.0
  */
-import { type Body, type Conn, update } from '../context/conn.js'
-import { type Part, PURE, part, right } from '../context/context.js'
+import { type Body, type Conn, update, withStatusBody } from '../context/conn.js'
+import { type Part, builder } from '../context/context.js'
 import { type HeaderValue, withHeader } from '../internal/headers.js'
 
-const build = <O = Conn>(fn: (c: Conn) => Conn, label: string): Part<Conn, O> =>
-  part((c: Conn) => right(fn(c)), PURE, label) as unknown as Part<Conn, O>
+// Every builder here but `assign` touches only the response draft (see the Pure shape).
+const build = <O = Conn>(fn: (c: Conn) => Conn, label: string, reads: 'response' | 'any' = 'response'): Part<Conn, O> =>
+  builder(fn, label, reads) as unknown as Part<Conn, O>
 
 const checkName = (name: string): string => {
   if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
@@ -115,8 +116,8 @@ export const setBody = (body: Body): Part<Conn, Conn> => build((c) => update(c, 
 export const response = (status: number, body?: Body, label = `response(${status})`): Part<Conn, Conn> => {
   checkStatus(status)
   return body === undefined
-    ? build((c) => update(c, { status }), label)
-    : build((c) => update(c, { status, respBody: body }), label)
+    ? build((c) => withStatusBody(c, status, c.respBody), label)
+    : build((c) => withStatusBody(c, status, body), label)
 }
 
 /**
@@ -212,9 +213,13 @@ export const assign = <K extends string, V>(
   key: K,
   value: V,
 ): Part<Conn, Conn<Conn['params'], { readonly [k in K]: V }>> =>
-  build((c) => {
-    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>
-    for (const k in c.assigns) out[k] = c.assigns[k]
-    out[key] = value
-    return update(c, { assigns: out })
-  }, `assign('${key}')`)
+  build(
+    (c) => {
+      const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+      for (const k in c.assigns) out[k] = c.assigns[k]
+      out[key] = value
+      return update(c, { assigns: out })
+    },
+    `assign('${key}')`,
+    'any',
+  )

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import type * as E from 'fp-ts/lib/Either.js'
-import { type Conn, isConn } from '../context/conn.js'
+import { type Conn, PayloadTooLargeError, isConn } from '../context/conn.js'
 import { type Context, type Part, type Result, isThenable, left, part, right } from '../context/context.js'
 import {
   type PendingAllow,
@@ -14,6 +14,7 @@ import {
   handlerFailed,
   isFatal,
   noMatch,
+  payloadTooLarge,
   pendingOf,
 } from '../context/rejection.js'
 
@@ -210,7 +211,7 @@ const alternatives = (options: readonly AnyPart[]): Run => {
  * @category composition
  * @since 0.1.0
  */
-export function choose<I extends Conn = Conn, O extends Conn = I>(options: readonly Part<I, O>[]): Part<I, O> {
+export function choose<I extends Conn = Conn>(options: readonly Part<I, Conn>[]): Part<I, Conn> {
   if (!Array.isArray(options)) throw new TypeError('sapwood: choose() takes an array of Parts')
   for (const [i, p] of options.entries()) {
     if (typeof p !== 'function' || !('shape' in p)) {
@@ -218,7 +219,7 @@ export function choose<I extends Conn = Conn, O extends Conn = I>(options: reado
     }
   }
   const opts = (options as readonly unknown[]).slice() as readonly AnyPart[]
-  return part(alternatives(opts), { _tag: 'Choose', options: opts }, 'choose') as unknown as Part<I, O>
+  return part(alternatives(opts), { _tag: 'Choose', options: opts }, 'choose')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +234,10 @@ export function choose<I extends Conn = Conn, O extends Conn = I>(options: reado
  */
 export type Returned<I, O> = O | Context<O> | Part<I, O> | PromiseLike<O | Context<O> | Part<I, O>>
 
+/** A thrown error as a rejection: a body over its limit is the client's fault (413), the rest a bug (500). */
+const failure = (error: unknown): Context =>
+  left(error instanceof PayloadTooLargeError ? payloadTooLarge(error.limit) : handlerFailed(error))
+
 const isContext = (u: unknown): u is Context<unknown> =>
   typeof u === 'object' &&
   u !== null &&
@@ -244,7 +249,7 @@ const fromReturned = (value: unknown, c: Conn): Result => {
     try {
       return (value as Run)(c)
     } catch (error) {
-      return left(handlerFailed(error))
+      return failure(error)
     }
   }
   if (isContext(value)) {
@@ -259,7 +264,7 @@ const settleReturned = (value: unknown, c: Conn): Result => {
   if (isThenable(value)) {
     return Promise.resolve(value).then(
       (v) => fromReturned(v, c),
-      (error: unknown) => left(handlerFailed(error)),
+      (error: unknown) => failure(error),
     )
   }
   return fromReturned(value, c)
@@ -268,7 +273,8 @@ const settleReturned = (value: unknown, c: Conn): Result => {
 /**
  * The escape hatch: runs user code (sync or async) on the Conn. It returns a Conn, a Context
  * or a builder (`ok(...)`, `json(...)`). A throw or a rejected promise becomes a
- * `HandlerFailed` rejection (500): logged, never sent to the client, never a crash.
+ * `HandlerFailed` rejection (500): logged, never sent to the client, never a crash; a
+ * `PayloadTooLargeError` from reading the body becomes `PayloadTooLarge` (413).
  *
  * @example
  * import { pipe, get, path, handle, json } from 'sapwood'
@@ -284,7 +290,7 @@ export const handle = <I extends Conn = Conn, O extends Conn = I>(fn: (conn: I) 
       try {
         value = fn(c as I)
       } catch (error) {
-        return left(handlerFailed(error))
+        return failure(error)
       }
       return settleReturned(value, c)
     }) as unknown as (c: I) => Result<O>,
@@ -316,7 +322,7 @@ export const recover = <I extends Conn, O extends Conn>(
     try {
       value = fn(r, c as I)
     } catch (error) {
-      return left(handlerFailed(error))
+      return failure(error)
     }
     if (value === undefined) return left(r)
     return settleReturned(value, c)

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import Negotiator from 'negotiator'
-import { type Conn, update } from '../context/conn.js'
+import { type Conn, withRoute } from '../context/conn.js'
 import { type Part, type Shape, left, part, right } from '../context/context.js'
 import { type Rejection, fromPending, noMatch, notAcceptable, unsupportedMediaType } from '../context/rejection.js'
 import { exactMatcher, fromMiss, mergeParams, prefixMatcher, type PathMatcher } from '../internal/pattern.js'
@@ -133,7 +133,7 @@ const pathPart = <S extends string>(
     (c: Conn) => {
       const m = matcher.match(c.rest)
       if (typeof m === 'string') return left(fromMiss(m))
-      return right(update(c, { rest: m.rest, params: mergeParams(c.params, m.params) }))
+      return right(withRoute(c, mergeParams(c.params, m.params), m.rest))
     },
     { _tag: 'Path', pattern: matcher.pattern, mode: matcher.mode, match: matcher.match, declared },
     label,
@@ -190,8 +190,15 @@ const guard = (
   reads: 'request' | 'any',
   label: string,
 ): Part<Conn, Conn> => {
-  const shape: Shape = { _tag: 'Guard', rejects: rejection._tag === 'NoMatch' ? 'NoMatch' : 'Other', reads }
-  return part((c: Conn) => (predicate(c) ? right(c) : left(rejection)), shape, label)
+  const shape: Shape = {
+    _tag: 'Guard',
+    rejects: rejection._tag === 'NoMatch' ? 'NoMatch' : 'Other',
+    reads,
+    test: predicate,
+    rejection,
+  }
+  const no = left(rejection)
+  return part((c: Conn) => (predicate(c) ? right(c) : no), shape, label)
 }
 
 type Expect = string | ((value: string) => boolean)

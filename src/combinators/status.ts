@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { type Body, type Conn, update } from '../context/conn.js'
-import { type Part, PURE, part, right } from '../context/context.js'
+import { type Part, builder } from '../context/context.js'
 import { withHeader } from '../internal/headers.js'
 import { response } from './builders.js'
 
@@ -21,11 +21,10 @@ const redirectTo =
     if (typeof location !== 'string' || /[\r\n]/.test(location)) {
       throw new TypeError('sapwood: a redirect location must be a string without line breaks')
     }
-    return part(
-      (c: Conn) =>
-        right(update(c, { status, respBody: '', respHeaders: withHeader(c.respHeaders, 'location', location) })),
-      PURE,
+    return builder(
+      (c: Conn) => update(c, { status, respBody: '', respHeaders: withHeader(c.respHeaders, 'location', location) }),
       `${name}('${location}')`,
+      'response',
     )
   }
 

@@ -28,9 +28,25 @@ const segments = (pattern: string): Seg[] => {
  * True when a path routed to `route` (a registered find-my-way pattern, possibly ending in a
  * wildcard) may also be matched by a leaf's `pattern` in `mode`.
  */
-export const mayOverlap = (route: string, pattern: string, mode: 'exact' | 'prefix'): boolean => {
-  const a = segments(route)
-  const b = segments(pattern)
+export const mayOverlap = (route: string, pattern: string, mode: 'exact' | 'prefix'): boolean =>
+  overlapTest()(route, { guard: { pattern, mode } })
+
+/** `mayOverlap` with the segments of every pattern split once (compiling is quadratic in routes). */
+export const overlapTest = (): ((
+  route: string,
+  leaf: { readonly guard: { readonly pattern: string | null; readonly mode: 'exact' | 'prefix' } },
+) => boolean) => {
+  const cache = new Map<string, Seg[]>()
+  const split = (p: string): Seg[] => {
+    let segs = cache.get(p)
+    if (segs === undefined) cache.set(p, (segs = segments(p)))
+    return segs
+  }
+  return (route, leaf) =>
+    leaf.guard.pattern !== null && compare(split(route), split(leaf.guard.pattern), leaf.guard.mode)
+}
+
+const compare = (a: readonly Seg[], b: readonly Seg[], mode: 'exact' | 'prefix'): boolean => {
   for (let i = 0; ; i++) {
     const x = a[i]
     const y = b[i]

@@ -28,6 +28,8 @@ export interface Leaf {
 export interface Guard {
   /** The methods of the leaf's first method filter, or null when it has none the trie can use. */
   readonly methods: readonly string[] | null
+  /** The index of that method filter among the steps, or -1. */
+  readonly methodAt: number
   /** The concatenated pattern of the leaf's leading path filters, or null. */
   readonly pattern: string | null
   readonly mode: 'exact' | 'prefix'
@@ -118,6 +120,7 @@ const canNarrow = (p: AnyPart): boolean => {
 
 const NONE: Guard = {
   methods: null,
+  methodAt: -1,
   pattern: null,
   mode: 'exact',
   hoisted: [],
@@ -176,7 +179,7 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
     }
   }
   if (pattern === null || pattern === '' || otherBeforePath) {
-    return methods === null ? NONE : { ...NONE, methods }
+    return methods === null ? NONE : { ...NONE, methods, methodAt: methodIndex }
   }
   // the first method filter may also stand right after the paths, before any other step
   for (; methods === null && i < steps.length; i++) {
@@ -188,7 +191,7 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
   }
   const after = steps.slice(Math.max(methodIndex, hoisted[hoisted.length - 1]!) + 1)
   const methodStatic = methods !== null && !guardBeforeMethod && !after.some(canNarrow)
-  return { methods, pattern, mode, hoisted, skippable: true, methodStatic, labels }
+  return { methods, methodAt: methodIndex, pattern, mode, hoisted, skippable: true, methodStatic, labels }
 }
 
 /** Where a leaf's last hoisted path filter was declared (`file:line:column`), if it has one. */

@@ -155,7 +155,8 @@ const parseQuery = (search: string): Query => {
 // A class rather than object spread: every Conn shares one hidden class, and the query is
 // parsed only when a Part reads it (DESIGN §7: eager query parsing and spreads cost per request).
 class ConnRecord implements Conn {
-  #query: Query | undefined
+  /** @internal the parsed query, once read (a plain field: private fields cost per Conn made) */
+  parsed: Query | undefined
   constructor(
     readonly method: string,
     readonly url: string,
@@ -171,20 +172,15 @@ class ConnRecord implements Conn {
     readonly source: BodySource,
     query: Query | undefined,
   ) {
-    this.#query = query
+    this.parsed = query
   }
 
   get query(): Query {
-    if (this.#query === undefined) {
+    if (this.parsed === undefined) {
       const q = this.url.indexOf('?')
-      this.#query = q === -1 ? EMPTY : parseQuery(this.url.slice(q + 1))
+      this.parsed = q === -1 ? EMPTY : parseQuery(this.url.slice(q + 1))
     }
-    return this.#query
-  }
-
-  /** @internal the parsed query if it was read already, so that a copy keeps it */
-  peekQuery(): Query | undefined {
-    return this.#query
+    return this.parsed
   }
 }
 
@@ -247,7 +243,6 @@ export interface ConnPatch {
  * @since 0.1.0
  */
 export const update = <C extends Conn>(c: C, patch: ConnPatch): C => {
-  const r = c as unknown as ConnRecord
   return new ConnRecord(
     patch.method ?? c.method,
     c.url,
@@ -261,7 +256,47 @@ export const update = <C extends Conn>(c: C, patch: ConnPatch): C => {
     patch.respHeaders ?? c.respHeaders,
     patch.respBody === undefined ? c.respBody : patch.respBody,
     c.source,
-    r instanceof ConnRecord ? r.peekQuery() : undefined,
+    (c as unknown as ConnRecord).parsed,
+  ) as unknown as C
+}
+
+/** @internal `update` for path filters: new params and rest (no patch object on the hot path) */
+export const withRoute = <C extends Conn>(c: C, params: Params, rest: string): C => {
+  const r = c as unknown as ConnRecord
+  return new ConnRecord(
+    r.method,
+    r.url,
+    r.path,
+    rest,
+    params,
+    r.headers,
+    r.assigns,
+    r.body,
+    r.status,
+    r.respHeaders,
+    r.respBody,
+    r.source,
+    r.parsed,
+  ) as unknown as C
+}
+
+/** @internal `update` for builders: status and body */
+export const withStatusBody = <C extends Conn>(c: C, status: number, respBody: Body): C => {
+  const r = c as unknown as ConnRecord
+  return new ConnRecord(
+    r.method,
+    r.url,
+    r.path,
+    r.rest,
+    r.params,
+    r.headers,
+    r.assigns,
+    r.body,
+    status,
+    r.respHeaders,
+    respBody,
+    r.source,
+    r.parsed,
   ) as unknown as C
 }
 
@@ -275,3 +310,33 @@ export const isConn = (u: unknown): u is Conn => u instanceof ConnRecord
 
 /** A shared empty null-prototype record. @internal */
 export const emptyRecord = EMPTY
+
+/** @internal a routed Conn with a response drafted ahead (the compiler's one-allocation path) */
+export const withDraft = <C extends Conn>(
+  c: C,
+  params: Params,
+  rest: string,
+  status: number,
+  respHeaders: ResponseHeaders,
+  respBody: Body,
+): C => {
+  const r = c as unknown as ConnRecord
+  return new ConnRecord(
+    r.method,
+    r.url,
+    r.path,
+    rest,
+    params,
+    r.headers,
+    r.assigns,
+    r.body,
+    status,
+    respHeaders,
+    respBody,
+    r.source,
+    r.parsed,
+  ) as unknown as C
+}
+
+/** @internal true when nothing has been drafted on the Conn yet */
+export const isUndrafted = (c: Conn): boolean => c.status === 200 && c.respHeaders === EMPTY && c.respBody === null

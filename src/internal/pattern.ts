@@ -2,7 +2,7 @@
 // Every pattern is matched by find-my-way itself, so that `path`, `prefix` and the compiled
 // trie decode and compare paths in exactly one way.
 import FindMyWay from 'find-my-way'
-import type { Params } from '../context/conn.js'
+import { type Params, emptyRecord } from '../context/conn.js'
 import type { PathMatch as MatchOutcome } from '../context/context.js'
 import { type Rejection, badRequest, noMatch, uriTooLong } from '../context/rejection.js'
 
@@ -113,6 +113,7 @@ export const fromMiss = (m: 'miss' | 'bad-url' | 'too-long'): Rejection =>
 
 /** Params captured so far plus new ones (later names win), without copying when one side is empty. */
 export const mergeParams = (base: Params, add: Params): Params => {
+  if (base === emptyRecord) return add
   let empty = true
   for (const _ in add) {
     empty = false

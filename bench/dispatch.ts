@@ -1,0 +1,224 @@
+// In-process dispatch benchmark: raw find-my-way find() + a trivial handler, compile(app), and
+// the interpreted app, on the same scenarios. Each (scenario, side) runs in its own process
+// (so one side's JIT state never taxes another), rounds interleave the sides (A B C A B C ...),
+// and the table reports the median of the rounds' p50 ns per request, and ratios.
+//
+//   npm run bench:dispatch            print the table
+//   npm run bench:dispatch -- --write also record it in bench/README.md
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import FindMyWay from 'find-my-way'
+import { do_not_optimize, measure } from 'mitata'
+import type * as Sap from 'sapwood'
+import { sap } from './sapwood.js'
+import { bodyOf, loadRoutes, rawRouter, sapwoodApp } from './github.js'
+
+type Side = 'raw' | 'compiled' | 'interpreted'
+const SIDES: readonly Side[] = ['raw', 'compiled', 'interpreted']
+
+interface Scenario {
+  readonly name: string
+  /** The requests one operation dispatches (the cost is reported per request). */
+  readonly requests: readonly (readonly [string, string])[]
+  readonly app: () => Sap.Part
+  readonly raw: () => FindMyWay.Instance<FindMyWay.HTTPVersion.V1>
+}
+
+const github = loadRoutes()
+const single = { routes: [['GET', '/user']] as const, mix: ['/user'] }
+const nested = (() => {
+  const leaves = ['users', 'teams', 'repos', 'issues', 'events'].flatMap((r) => [
+    ['GET', `/${r}`],
+    ['GET', `/${r}/:id`],
+    ['POST', `/${r}`],
+    ['DELETE', `/${r}/:id`],
+  ])
+  return leaves as [string, string][]
+})()
+
+const scenarios: readonly Scenario[] = [
+  {
+    name: 'static route, 1-route app',
+    requests: [['GET', '/user']],
+    app: () => sapwoodApp(single),
+    raw: () => rawRouter(single),
+  },
+  {
+    name: 'short param route',
+    requests: [['GET', '/users/42']],
+    app: () =>
+      sap.pipe(
+        sap.get,
+        sap.path('/users/:id'),
+        sap.handle((c) => sap.ok(`user ${c.params.id}`)),
+      ),
+    raw: () => {
+      const r = FindMyWay()
+      r.on('GET', '/users/:id', (_req, _res, params) => `user ${params['id']}`)
+      return r
+    },
+  },
+  {
+    name: 'static route, 302-route app',
+    requests: [['GET', '/user']],
+    app: () => sapwoodApp(github),
+    raw: () => rawRouter(github),
+  },
+  {
+    name: '302-route app, 10-URL mix',
+    requests: github.mix.map((u) => ['GET', u] as const),
+    app: () => sapwoodApp(github),
+    raw: () => rawRouter(github),
+  },
+  {
+    name: 'miss (404), 302-route app',
+    requests: [['GET', '/nothing/here/at/all']],
+    app: () => sapwoodApp(github),
+    raw: () => rawRouter(github),
+  },
+  {
+    name: 'method miss (405), 302-route app',
+    requests: [['DELETE', '/user/starred']],
+    app: () => sapwoodApp(github),
+    raw: () => rawRouter(github),
+  },
+  {
+    name: 'nested prefix scopes (/api/v1/...)',
+    requests: [
+      ['GET', '/api/v1/repos/7'],
+      ['POST', '/api/v1/issues'],
+    ],
+    app: () =>
+      sap.pipe(
+        sap.prefix('/api'),
+        sap.choose([
+          sap.pipe(
+            sap.prefix('/v1'),
+            sap.choose(nested.map(([m, p]) => sap.pipe(sap.method(m), sap.path(p), sap.ok(bodyOf(m, p))))),
+          ),
+        ]),
+      ),
+    raw: () => {
+      const r = FindMyWay()
+      for (const [m, p] of nested) {
+        const body = bodyOf(m, p)
+        r.on(m as FindMyWay.HTTPMethod, `/api/v1${p}`, () => body)
+      }
+      return r
+    },
+  },
+]
+
+const NO_HEADERS = Object.freeze(Object.create(null) as Sap.RequestHeaders)
+
+/** Measures one side of one scenario in this process; prints the p50 ns per request. */
+const worker = async (side: Side, scenario: Scenario): Promise<void> => {
+  const requests = scenario.requests
+  const n = requests.length
+  let op: () => unknown
+  if (side === 'raw') {
+    const router = scenario.raw()
+    op = () => {
+      let out: unknown
+      for (let i = 0; i < n; i++) {
+        const [m, u] = requests[i]!
+        const found = router.find(m as FindMyWay.HTTPMethod, u)
+        out =
+          found === null
+            ? 404
+            : (found.handler as unknown as (a: null, b: null, p: unknown) => unknown)(null, null, found.params)
+      }
+      return out
+    }
+  } else {
+    const app = side === 'compiled' ? sap.compile(scenario.app()) : scenario.app()
+    op = () => {
+      let out: unknown
+      for (let i = 0; i < n; i++) {
+        const [method, url] = requests[i]!
+        out = app(sap.makeConn({ method, url, headers: NO_HEADERS }))
+      }
+      return out
+    }
+  }
+  // sanity: every side must actually answer
+  const sample = op()
+  if (sample === undefined) throw new Error(`${side} gave nothing`)
+  const stats = await measure(() => do_not_optimize(op()), { min_cpu_time: 400e6 })
+  process.stdout.write(JSON.stringify({ p50: stats.p50 / n }))
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+const fmt = (ns: number): string => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`)
+
+const main = (): void => {
+  const rounds = Number(process.env['ROUNDS'] ?? 3)
+  const self = fileURLToPath(import.meta.url)
+  const results = new Map<string, number[]>()
+  for (let round = 0; round < rounds; round++) {
+    for (let index = 0; index < scenarios.length; index++) {
+      for (const side of SIDES) {
+        const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--worker', side, String(index)], {
+          encoding: 'utf8',
+          timeout: 120_000,
+        })
+        const { p50 } = JSON.parse(out) as { p50: number }
+        const key = `${index}:${side}`
+        results.set(key, [...(results.get(key) ?? []), p50])
+      }
+      process.stderr.write('.')
+    }
+  }
+  process.stderr.write('\n')
+  const at = (i: number, side: Side): number => median(results.get(`${i}:${side}`)!)
+  const lines = [
+    '| scenario | raw find-my-way + handler | compile(app) | interpreted app | compiled / raw | interpreted / compiled |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...scenarios.map((s, i) => {
+      const raw = at(i, 'raw')
+      const compiled = at(i, 'compiled')
+      const interpreted = at(i, 'interpreted')
+      return `| ${s.name} | ${fmt(raw)} | ${fmt(compiled)} | ${fmt(interpreted)} | ${(compiled / raw).toFixed(2)}× | ${(
+        interpreted / compiled
+      ).toFixed(1)}× |`
+    }),
+  ]
+  const flat = at(2, 'compiled') / at(0, 'compiled')
+  const pkg = (name: string): string =>
+    (
+      JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as {
+        version: string
+      }
+    ).version
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${os.platform()} ${os.release()}, Node ${
+    process.version
+  }, find-my-way ${pkg('find-my-way')}, mitata ${pkg('mitata')}`
+  const table = [
+    `Median of ${rounds} interleaved rounds, p50 per request, each side in its own process.`,
+    `Machine: ${machine}.`,
+    '',
+    ...lines,
+    '',
+    `Compiled dispatch, 1 route → 302 routes (same static URL): ${flat.toFixed(2)}×.`,
+  ].join('\n')
+  console.log(table)
+  if (process.argv.includes('--write')) {
+    const readme = fileURLToPath(new URL('./README.md', import.meta.url))
+    const text = readFileSync(readme, 'utf8')
+    const begin = '<!-- dispatch:begin -->'
+    const end = '<!-- dispatch:end -->'
+    const next = text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), `${begin}\n${table}\n${end}`)
+    writeFileSync(readme, next)
+  }
+}
+
+const w = process.argv.indexOf('--worker')
+if (w !== -1) await worker(process.argv[w + 1] as Side, scenarios[Number(process.argv[w + 2])]!)
+else main()
