@@ -45,7 +45,9 @@ export const app = choose([
           let input: unknown
           try {
             input = await readJson(c)
-          } catch {
+          } catch (error) {
+            // a body over the limit is thrown on: handle answers it with 413
+            if (!(error instanceof SyntaxError)) throw error
             return sap.left(sap.rejection.badRequest('The body is not valid JSON'))
           }
           const name = (input as { name?: unknown } | null)?.name

@@ -36,9 +36,13 @@ const readRequest = (req: http.IncomingMessage, limit: number): Promise<Uint8Arr
     req.once('error', reject)
   })
 
-const sourceOf = (req: http.IncomingMessage): BodySource => {
-  let read: Promise<Uint8Array> | undefined
-  return { read: (limit) => (read ??= readRequest(req, limit)) }
+// One object per request, methods on the prototype: no closure is made unless the body is read.
+class RequestSource implements BodySource {
+  private reading: Promise<Uint8Array> | undefined = undefined
+  constructor(private readonly req: http.IncomingMessage) {}
+  read(limit: number): Promise<Uint8Array> {
+    return (this.reading ??= readRequest(this.req, limit))
+  }
 }
 
 const fail = (res: http.ServerResponse, error: unknown): void => {
@@ -82,7 +86,7 @@ export const nodeListener =
           method: req.method ?? 'GET',
           url: req.url ?? '/',
           headers: req.headers as RequestHeaders,
-          source: sourceOf(req),
+          source: new RequestSource(req),
         }),
       )
     } catch (error) {

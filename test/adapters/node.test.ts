@@ -97,6 +97,13 @@ describe('serve (node adapter, real sockets)', () => {
     assert.equal(await res.text(), 'ping')
   })
 
+  it('answers 413 when a handler reads a body past its limit', async () => {
+    const res = await fetch(`${server.url}/echo`, { method: 'POST', body: 'x'.repeat(17) })
+    assert.equal(res.status, 413)
+    assert.equal(res.headers.get('content-type'), 'application/problem+json')
+    await res.text()
+  })
+
   it('answers 500 instead of crashing when a header value is invalid', async () => {
     const res = await fetch(`${server.url}/bad-header`)
     assert.equal(res.status, 500)

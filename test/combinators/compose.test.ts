@@ -169,6 +169,14 @@ describe('handle', () => {
     await expectLeft(handle(() => Promise.reject(new Error('late')))(conn('GET', '/')), 'HandlerFailed')
   })
 
+  it('turns a body read past its limit into PayloadTooLarge', async () => {
+    const r = await expectLeft(
+      handle(async (c) => ok(new TextDecoder().decode(await c.source.read(2))))(conn('POST', '/', { body: 'abc' })),
+      'PayloadTooLarge',
+    )
+    assert.equal(r._tag === 'PayloadTooLarge' && r.limit, 2)
+  })
+
   it('turns a nonsense return value into HandlerFailed', async () => {
     await expectLeft(handle(() => 42 as unknown as sap.Conn)(conn('GET', '/')), 'HandlerFailed')
   })
