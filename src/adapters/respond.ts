@@ -6,7 +6,7 @@
  */
 import { type Conn, update } from '../context/conn.js'
 import { type Context, type Part, isThenable } from '../context/context.js'
-import { type Rejection, handlerFailed, rejectionResponse } from '../context/rejection.js'
+import { type Rejection, handlerFailed, rejectionResponse, uriTooLong } from '../context/rejection.js'
 import { compile } from '../compile/trie.js'
 
 /**
@@ -34,6 +34,20 @@ const defaultOnError = (error: unknown, c: Conn): void => {
 }
 
 // GET branches answer HEAD, so wherever GET is allowed HEAD is too; listed right after it.
+/** find-my-way's longest param: a path with a longer segment cannot have matched a param. */
+const MAX_SEGMENT = 100
+
+const hasLongSegment = (path: string): boolean => {
+  let start = 0
+  for (let i = 1; i <= path.length; i++) {
+    if (i === path.length || path.charCodeAt(i) === 47 /* / */) {
+      if (i - start - 1 > MAX_SEGMENT) return true
+      start = i
+    }
+  }
+  return false
+}
+
 const withHead = (allow: readonly string[]): readonly string[] => {
   const i = allow.indexOf('GET')
   return i === -1 || allow.includes('HEAD') ? allow : [...allow.slice(0, i + 1), 'HEAD', ...allow.slice(i + 1)]
@@ -42,7 +56,9 @@ const withHead = (allow: readonly string[]): readonly string[] => {
 /**
  * Makes the Handler of an app, compiled (see `compile`). When the app rejects: `HEAD` is retried as `GET` (adapters then
  * drop the body), `OPTIONS` gets 204 with `Allow`, and any other rejection becomes its
- * `application/problem+json` response (404, 405 with `Allow`, 406, 415, 400, 500, ...).
+ * `application/problem+json` response (404, 405 with `Allow`, 406, 415, 400, 500, ...); a
+ * request that matched nothing and has a path segment over 100 characters (find-my-way's longest
+ * param) gets 414 instead of 404.
  *
  * @example
  * import { respond, pipe, get, path, ok } from 'sapwood'
@@ -58,6 +74,8 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
   const run = options.compile === false ? app : compile(app)
 
   const fromRejection = (r: Rejection, c: Conn): Conn => {
+    // No branch matched and a segment is longer than any param may be: say so (414), not 404.
+    if (r._tag === 'NoMatch' && c.path.length > MAX_SEGMENT && hasLongSegment(c.path)) r = uriTooLong
     if (r._tag === 'HandlerFailed') {
       try {
         onError(r.error, c)

@@ -143,7 +143,7 @@ const pathPart = <S extends string>(
  * Passes requests whose remaining path matches `pattern` exactly (find-my-way syntax: `:name`,
  * `:name(regex)`, a trailing `*`), and captures its params, percent-decoded once. Inside a
  * `prefix`, the pattern is relative. A malformed escape rejects with `BadRequest` (400), a
- * param longer than 100 characters with `UriTooLong` (414).
+ * param longer than 100 characters does not match (when no branch matches, the app answers 414).
  *
  * @example
  * import { pipe, get, path, handle, json } from 'sapwood'

@@ -84,6 +84,17 @@ export interface CompileOptions {
 }
 
 const plans = new WeakMap<AnyPart, Plan>()
+const warnedOnConsole = new WeakSet<Plan>()
+
+/** Gives the warnings to `onWarning` when there is one, else to the console, once per app. */
+const report = (plan: Plan, options: CompileOptions): void => {
+  if (options.onWarning !== undefined) {
+    for (const w of plan.warnings) options.onWarning(w)
+  } else if (!warnedOnConsole.has(plan)) {
+    warnedOnConsole.add(plan)
+    for (const w of plan.warnings) console.warn(w)
+  }
+}
 const COMPILED = Symbol('sapwood.compiled')
 // An app is compiled once, however many handlers are made from it (inject in tests, say).
 const cache = new WeakMap<Part<Conn, Conn>, Part<Conn, Conn>>()
@@ -231,7 +242,7 @@ const runEntry = (e: Entry, c: Conn, found: Params | null): Result | undefined =
   if (e.recheck) {
     const m = leaf.matcher!.match(c.rest)
     if (m === 'miss') return undefined
-    // a malformed or over-long segment: let the leaf itself say which rejection comes first
+    // a malformed escape: let the leaf itself say which rejection comes first
     if (typeof m === 'string') return leaf.run(c)
     params = m.params
     rest = m.rest
@@ -341,7 +352,13 @@ const describe = (leaf: Leaf): string => {
 export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Part<Conn, Conn> => {
   if ((app as unknown as Record<symbol, unknown>)[COMPILED] === true) return app
   const cached = cache.get(app)
-  if (cached !== undefined) return cached
+  if (cached !== undefined) {
+    // compiled once per app; its warnings still reach every explicit onWarning, and the
+    // console once
+    const plan = plans.get(cached)!
+    report(plan, options)
+    return cached
+  }
   const root = app as unknown as AnyPart
   const stepLists = flatten(root)
   // A pattern that find-my-way refuses in the combined trie (e.g. two names for one param)
@@ -384,9 +401,6 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
       }
     }
   }
-  const onWarning = options.onWarning ?? ((m: string) => console.warn(m))
-  for (const w of warnings) onWarning(w)
-
   // find-my-way's own code-generated lookup: the 302-route mix dispatches ~7 % faster with it
   router.compile()
   const miss = nodeFor(leaves, null, methods, overlaps)
@@ -398,7 +412,7 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
     let params: Params | null = null
     if (found === null) node = miss
     else if (found.store === null)
-      return interpret(c) // a malformed or over-long path: rare
+      return interpret(c) // a malformed percent-escape: rare
     else {
       node = found.store
       params = found.params
@@ -408,8 +422,10 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
 
   const compiled = part(dispatch, app.shape, `compile(${app.label})`)
   Object.defineProperty(compiled, COMPILED, { value: true })
-  plans.set(compiled, { leaves, warnings })
+  const plan = { leaves, warnings }
+  plans.set(compiled, plan)
   cache.set(app, compiled)
+  report(plan, options)
   return compiled
 }
 

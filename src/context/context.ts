@@ -25,12 +25,13 @@ export type Result<C = Conn> = Context<C> | PromiseLike<Context<C>>
 
 /**
  * What matching a path pattern against the unconsumed path gives: the params and what is still
- * to match, or why not (`miss`, a malformed escape: `bad-url`, an over-long param: `too-long`).
+ * to match, or why not (`miss`, or a malformed percent-escape: `bad-url`). A param longer than
+ * find-my-way's 100 characters is a `miss`; the app as a whole answers 414 for it (see `respond`).
  *
  * @category model
  * @since 0.1.0
  */
-export type PathMatch = { readonly params: Params; readonly rest: string } | 'miss' | 'bad-url' | 'too-long'
+export type PathMatch = { readonly params: Params; readonly rest: string } | 'miss' | 'bad-url'
 
 /**
  * The static description of a Part that the compiler and the 405 look-ahead read:

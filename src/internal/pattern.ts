@@ -4,7 +4,7 @@
 import FindMyWay from 'find-my-way'
 import { type Params, emptyRecord } from '../context/conn.js'
 import type { PathMatch as MatchOutcome } from '../context/context.js'
-import { type Rejection, badRequest, noMatch, uriTooLong } from '../context/rejection.js'
+import { type Rejection, badRequest, noMatch } from '../context/rejection.js'
 
 export interface PathMatcher {
   readonly pattern: string
@@ -14,7 +14,6 @@ export interface PathMatcher {
 
 const NO_QUERY = Object.freeze({})
 const BAD = Symbol('bad-url')
-const LONG = Symbol('too-long')
 const MATCHED = Symbol('matched')
 
 /** The options every find-my-way router in sapwood is built with. */
@@ -25,7 +24,6 @@ export const routerOptions = {
   maxParamLength: 100,
   querystringParser: () => NO_QUERY,
   onBadUrl: () => BAD,
-  onMaxParamLength: () => LONG,
 } as const
 
 /** The number of path segments a pattern spans: its slashes outside regex parentheses. */
@@ -70,8 +68,7 @@ const routerFor = (pattern: string, what: string): ((p: string) => Found) => {
 const outcome = (found: Found, rest: string): MatchOutcome => {
   if (found === null) return 'miss'
   if (found.store === MATCHED) return { params: found.params, rest }
-  const marker = (found as unknown as { handler: () => unknown }).handler()
-  return marker === LONG ? 'too-long' : 'bad-url'
+  return 'bad-url'
 }
 
 const EMPTY_PARAMS: Params = Object.freeze(Object.create(null) as Params)
@@ -108,8 +105,8 @@ export const prefixMatcher = (raw: string): PathMatcher => {
 }
 
 /** The rejection for a path that did not match. */
-export const fromMiss = (m: 'miss' | 'bad-url' | 'too-long'): Rejection =>
-  m === 'miss' ? noMatch : m === 'too-long' ? uriTooLong : badRequest('The path holds a malformed percent-escape')
+export const fromMiss = (m: 'miss' | 'bad-url'): Rejection =>
+  m === 'miss' ? noMatch : badRequest('The path holds a malformed percent-escape')
 
 /** Params captured so far plus new ones (later names win), without copying when one side is empty. */
 export const mergeParams = (base: Params, add: Params): Params => {
