@@ -22,9 +22,11 @@ const exactPatterns = [
   '/:any',
   '/a/b',
   '/a/:x',
+  '/users/:from-:to/posts',
+  '/*',
   '',
 ]
-const prefixPatterns = ['/users', '/users/:id', '/a', '/:seg', '']
+const prefixPatterns = ['/users', '/users/:id', '/a', '/:seg', '/posts', '/b', '']
 
 const rejections = [sap.rejection.unauthorized(), sap.rejection.badRequest('no'), sap.rejection.noMatch]
 
@@ -95,6 +97,10 @@ const request = fc.record({
       '/users/a%20b',
       '/users/%E0%A4%A',
       `/users/${'x'.repeat(120)}`,
+      `/users/${'x'.repeat(101)}/posts`,
+      `/users/${'a'.repeat(60)}-${'b'.repeat(60)}/posts`,
+      `/a/${'x'.repeat(101)}/b`,
+      '/users/a-b/posts',
       '/files/a/b/c',
       '/a/b',
       '/a/bb',
