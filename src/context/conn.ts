@@ -260,58 +260,10 @@ export const update = <C extends Conn>(c: C, patch: ConnPatch): C => {
   ) as unknown as C
 }
 
-/** @internal `update` for path filters: new params and rest (no patch object on the hot path) */
-export const withRoute = <C extends Conn>(c: C, params: Params, rest: string): C => {
-  const r = c as unknown as ConnRecord
-  return new ConnRecord(
-    r.method,
-    r.url,
-    r.path,
-    rest,
-    params,
-    r.headers,
-    r.assigns,
-    r.body,
-    r.status,
-    r.respHeaders,
-    r.respBody,
-    r.source,
-    r.parsed,
-  ) as unknown as C
-}
-
-/** @internal `update` for builders: status and body */
-export const withStatusBody = <C extends Conn>(c: C, status: number, respBody: Body): C => {
-  const r = c as unknown as ConnRecord
-  return new ConnRecord(
-    r.method,
-    r.url,
-    r.path,
-    r.rest,
-    r.params,
-    r.headers,
-    r.assigns,
-    r.body,
-    status,
-    r.respHeaders,
-    respBody,
-    r.source,
-    r.parsed,
-  ) as unknown as C
-}
-
 /**
- * True when a value is a Conn built by sapwood.
- *
- * @category guards
- * @since 0.1.0
+ * @internal The one copy the hot path makes: routing (params, rest) and response draft
+ * (status, headers, body) replaced, everything else carried over, no patch object read.
  */
-export const isConn = (u: unknown): u is Conn => u instanceof ConnRecord
-
-/** A shared empty null-prototype record. @internal */
-export const emptyRecord = EMPTY
-
-/** @internal a routed Conn with a response drafted ahead (the compiler's one-allocation path) */
 export const withDraft = <C extends Conn>(
   c: C,
   params: Params,
@@ -337,6 +289,25 @@ export const withDraft = <C extends Conn>(
     r.parsed,
   ) as unknown as C
 }
+
+/** @internal a path filter's copy: new params and rest */
+export const withRoute = <C extends Conn>(c: C, params: Params, rest: string): C =>
+  withDraft(c, params, rest, c.status, c.respHeaders, c.respBody)
+
+/** @internal a status builder's copy: status and body */
+export const withStatusBody = <C extends Conn>(c: C, status: number, respBody: Body): C =>
+  withDraft(c, c.params, c.rest, status, c.respHeaders, respBody)
+
+/**
+ * True when a value is a Conn built by sapwood.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isConn = (u: unknown): u is Conn => u instanceof ConnRecord
+
+/** A shared empty null-prototype record. @internal */
+export const emptyRecord = EMPTY
 
 /** @internal true when nothing has been drafted on the Conn yet */
 export const isUndrafted = (c: Conn): boolean => c.status === 200 && c.respHeaders === EMPTY && c.respBody === null
