@@ -185,13 +185,27 @@ class ConnRecord implements Conn {
 }
 
 /**
+ * A request target in absolute form (`http://host/path?q`, as sent to proxies) as its path and
+ * query, so that every path filter and the trie read the same path; anything else unchanged.
+ */
+const originForm = (url: string): string => {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url
+  try {
+    const u = new URL(url)
+    return u.pathname + u.search
+  } catch {
+    return url
+  }
+}
+
+/**
  * Builds the first Conn of a request: status 200, no response headers, no body.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const makeConn = (init: ConnInit): Conn => {
-  const url = init.url
+  const url = init.url.charCodeAt(0) === 47 /* / */ ? init.url : originForm(init.url)
   // The path ends at the query or at a fragment (which no client should send, but one may).
   let end = url.indexOf('?')
   const hash = url.indexOf('#')

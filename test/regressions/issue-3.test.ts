@@ -86,3 +86,20 @@ describe('issue #3: compile', () => {
     })
   }
 })
+
+describe('issue #3: a request target in absolute form', () => {
+  // Node hands an absolute-form target (`GET http://host/api/users`, as sent to a proxy) over as
+  // it came. find-my-way reads such a URL's path, but prefix() counted segments of the raw text,
+  // so the compiled trie (joined pattern /api/users) matched where prefix('/api') did not.
+  const app = pipe(prefix('/api'), choose([pipe(get, path('/users'), sap.ok('users'))]))
+
+  it('is read as its path and query, in both modes', async () => {
+    const c = conn('GET', 'http://example.com/api/users?x=1')
+    assert.equal(c.path, '/api/users')
+    assert.equal(c.query['x'], '1')
+    const interpreted = await app(c)
+    const compiled = await sap.compile(app)(c)
+    assert.equal(interpreted._tag, 'Right')
+    assert.equal(compiled._tag, 'Right')
+  })
+})
