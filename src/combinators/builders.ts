@@ -3,9 +3,9 @@
  *
  * @since 0.1.0
  */
-import { type Body, type Conn, update, withStatusBody } from '../context/conn.js'
+import { type Body, type Conn, emptyRecord, update, withDraft, withStatusBody } from '../context/conn.js'
 import { type Part, builder } from '../context/context.js'
-import { type HeaderValue, withHeader } from '../internal/headers.js'
+import { type HeaderValue, headerRecord, withHeader } from '../internal/headers.js'
 
 // Every builder here but `assign` touches only the response draft (see the Pure shape).
 const build = <O = Conn>(fn: (c: Conn) => Conn, label: string, reads: 'response' | 'any' = 'response'): Part<Conn, O> =>
@@ -189,14 +189,18 @@ export const respHtml: Part<Conn, Conn> = setMimeType('text/html', 'utf-8')
 export const json = (value: unknown): Part<Conn, Conn> => {
   const body = JSON.stringify(value) ?? 'null'
   return build((c) => {
-    const type = c.respHeaders['content-type']
-    const isJson = typeof type === 'string' && /[/+]json\b/i.test(type)
-    return update(c, {
-      respBody: body,
-      ...(isJson ? {} : { respHeaders: withHeader(c.respHeaders, 'content-type', 'application/json') }),
-    })
+    const h = c.respHeaders
+    // the usual case, nothing drafted yet: one shared header record, no copy
+    if (h === emptyRecord) return withDraft(c, c.params, c.rest, c.status, JSON_HEADERS, body)
+    const type = h['content-type']
+    const headers =
+      typeof type === 'string' && JSON_TYPE.test(type) ? h : withHeader(h, 'content-type', 'application/json')
+    return withDraft(c, c.params, c.rest, c.status, headers, body)
   }, 'json')
 }
+
+const JSON_TYPE = /[/+]json\b/i
+const JSON_HEADERS = headerRecord('content-type', 'application/json')
 
 /**
  * Attaches `value` to the Conn under `key` (Sap's `set_user_data`); later Parts read it from

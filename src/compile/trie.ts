@@ -269,6 +269,9 @@ const runEntries = (
   for (let i = from; i < entries.length; i++) {
     const ctx = runEntry(entries[i]!, c, found)
     if (ctx === undefined) continue
+    // the last candidate with nothing to compare its rejection to: its answer is the answer
+    // (one promise hop fewer for the usual async route, a single candidate)
+    if (best === null && i === entries.length - 1) return ctx
     if (isThenable(ctx)) {
       return ctx.then((x) =>
         x._tag === 'Right' || isFatal(x.left)

@@ -4,10 +4,23 @@ import type { ResponseHeaders } from '../context/conn.js'
 
 export type HeaderValue = string | readonly string[]
 
+// Object.create(null) makes a dictionary-mode object (slow to enumerate when the adapter writes
+// it); an instance of a class whose prototype has no prototype is a fast object with no
+// inherited keys, as safe against `__proto__` or `constructor` header names.
+const HeaderRecord = function HeaderRecord(this: object) {} as unknown as new () => Record<string, HeaderValue>
+HeaderRecord.prototype = Object.create(null) as object
+
 /** The headers with `name` set to `value`, or removed when `value` is undefined. */
 export const withHeader = (h: ResponseHeaders, name: string, value: HeaderValue | undefined): ResponseHeaders => {
-  const out: Record<string, HeaderValue> = Object.create(null) as Record<string, HeaderValue>
+  const out = new HeaderRecord()
   for (const k in h) if (k !== name) out[k] = h[k]!
   if (value !== undefined) out[name] = value
   return out
+}
+
+/** A one-header record, made once (e.g. `content-type: application/json` for `json`). */
+export const headerRecord = (name: string, value: HeaderValue): ResponseHeaders => {
+  const out = new HeaderRecord()
+  out[name] = value
+  return Object.freeze(out)
 }
