@@ -72,6 +72,12 @@ const write = (res: http.ServerResponse, c: Conn, head: boolean): void => {
  * Serves one request with a Handler: builds the Conn from node's request (headers passed on
  * as they are: lower-case, null prototype) and writes the final Conn once.
  *
+ *
+ * @example
+ * import { createServer } from 'node:http'
+ * import { nodeListener, respond, pipe, get, ok } from 'sapwood'
+ * createServer(nodeListener(respond(pipe(get, ok('hi')))))
+ *
  * @category adapters
  * @since 0.1.0
  */

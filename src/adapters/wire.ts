@@ -32,6 +32,13 @@ const bodiless = (status: number): boolean => status < 200 || status === 204 || 
  * A string body gets `text/plain; charset=utf-8`, bytes `application/octet-stream`, unless a
  * `content-type` was set.
  *
+ *
+ * @example
+ * import { toWire, respond, ok } from 'sapwood'
+ * import { conn } from 'sapwood/testing'
+ * const final = respond(ok('hi'))(conn('GET', '/'))
+ * // toWire(final, false).headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', '2']
+ *
  * @category adapters
  * @since 0.1.0
  */
@@ -61,6 +68,6 @@ export const toWire = (c: Conn, head: boolean): WireResponse => {
   return { status, headers, body: head || length === 0 ? null : body }
 }
 
-/** The bytes of a body, for adapters that need them. */
+/** The bytes of a body, for adapters that need them. @internal */
 export const bodyBytes = (body: string | Uint8Array | null): Uint8Array =>
   body === null ? new Uint8Array(0) : typeof body === 'string' ? encoder.encode(body) : body

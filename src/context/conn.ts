@@ -79,6 +79,11 @@ export class PayloadTooLargeError extends Error {
 /**
  * A body source over bytes already in memory (tests, fetch runtimes).
  *
+ *
+ * @example
+ * import { bytesSource, makeConn } from 'sapwood'
+ * makeConn({ method: 'POST', url: '/', headers: {}, source: bytesSource(new TextEncoder().encode('hi')) })
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -314,6 +319,12 @@ export const withStatusBody = <C extends Conn>(c: C, status: number, respBody: B
 
 /**
  * True when a value is a Conn built by sapwood.
+ *
+ *
+ * @example
+ * import { isConn } from 'sapwood'
+ * import { conn } from 'sapwood/testing'
+ * isConn(conn('GET', '/')) // true
  *
  * @category guards
  * @since 0.1.0

@@ -88,9 +88,9 @@ export type Shape =
  * Call it on a test Conn to unit-test a branch.
  *
  * @example
- * import { get } from 'sapwood'
+ * import { get, type Context } from 'sapwood'
  * import { conn } from 'sapwood/testing'
- * get(conn('GET', '/'))._tag // 'Right'
+ * const r = get(conn('GET', '/')) as Context // synchronous: r._tag === 'Right'
  *
  * @category model
  * @since 0.1.0
@@ -104,6 +104,11 @@ export interface Part<I = Conn, O = I> {
 
 /**
  * Attaches a shape to a function, making it a Part.
+ *
+ *
+ * @example
+ * import { part, right, type Conn } from 'sapwood'
+ * const always = part((c: Conn) => right(c), { _tag: 'Opaque' }, 'always')
  *
  * @category constructors
  * @since 0.1.0
@@ -142,6 +147,11 @@ export const OPAQUE: Shape = { _tag: 'Opaque' }
 
 /**
  * True when a Result is a promise (a Part had to wait); Parts stay synchronous otherwise.
+ *
+ *
+ * @example
+ * import { isThenable } from 'sapwood'
+ * isThenable(Promise.resolve(1)) // true
  *
  * @category guards
  * @since 0.1.0

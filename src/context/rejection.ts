@@ -32,6 +32,11 @@ export type RejectionTag = Rejection['_tag']
 /**
  * No branch matched the path (404).
  *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.statusOf(rejection.noMatch) // 404
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -39,6 +44,11 @@ export const noMatch: Rejection = { _tag: 'NoMatch' }
 
 /**
  * The path matched but not the method (405 with `Allow`).
+ *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.methodNotAllowed(['GET', 'HEAD'])
  *
  * @category constructors
  * @since 0.1.0
@@ -48,6 +58,11 @@ export const methodNotAllowed = (allow: readonly string[]): Rejection => ({ _tag
 /**
  * Credentials are missing or wrong (401, with `WWW-Authenticate` when a challenge is given).
  *
+ *
+ * @example
+ * import { rejection, handle, left } from 'sapwood'
+ * handle(() => left(rejection.unauthorized('Bearer realm="api"')))
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -56,6 +71,11 @@ export const unauthorized = (challenge?: string): Rejection =>
 
 /**
  * The request body's media type is not one the branch reads (415).
+ *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.unsupportedMediaType(['application/json'])
  *
  * @category constructors
  * @since 0.1.0
@@ -68,6 +88,11 @@ export const unsupportedMediaType = (supported: readonly string[]): Rejection =>
 /**
  * The client accepts none of the media types the branch produces (406).
  *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.notAcceptable(['text/csv'])
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -75,6 +100,11 @@ export const notAcceptable = (available: readonly string[]): Rejection => ({ _ta
 
 /**
  * The request is malformed (400); `details` is safe to show to the client.
+ *
+ *
+ * @example
+ * import { rejection, handle, left } from 'sapwood'
+ * handle(() => left(rejection.badRequest('"name" must be a string')))
  *
  * @category constructors
  * @since 0.1.0
@@ -84,6 +114,11 @@ export const badRequest = (details: string): Rejection => ({ _tag: 'BadRequest',
 /**
  * The request body is larger than the limit (413).
  *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.payloadTooLarge(1024)
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -92,6 +127,11 @@ export const payloadTooLarge = (limit: number): Rejection => ({ _tag: 'PayloadTo
 /**
  * A path segment is longer than the router accepts (414).
  *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.statusOf(rejection.uriTooLong) // 414
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -99,6 +139,11 @@ export const uriTooLong: Rejection = { _tag: 'UriTooLong' }
 
 /**
  * User code threw or its promise rejected (500). The error is logged, never sent to the client.
+ *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.handlerFailed(new Error('db down')) // answered with 500, the error logged
  *
  * @category constructors
  * @since 0.1.0
@@ -121,6 +166,11 @@ const RANK: Readonly<Record<RejectionTag, number>> = {
 /**
  * The rank of a rejection: higher means the branch got further and explains the failure better.
  *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.rank(rejection.badRequest('x')) > rejection.rank(rejection.noMatch) // true
+ *
  * @category ranking
  * @since 0.1.0
  */
@@ -129,6 +179,11 @@ export const rank = (r: Rejection): number => RANK[r._tag]
 /**
  * True for rejections that end `choose` at once instead of trying the next option: a failed
  * handler is a bug to report, not a reason to answer from another branch.
+ *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.isFatal(rejection.handlerFailed(new Error())) // true
  *
  * @category ranking
  * @since 0.1.0
@@ -146,8 +201,8 @@ const mergeAllow = (a: readonly string[], b: readonly string[]): readonly string
  * `MethodNotAllowed` merge their `Allow` sets.
  *
  * @example
- * import { better, methodNotAllowed, noMatch } from 'sapwood'
- * better(noMatch, methodNotAllowed(['GET'])) // MethodNotAllowed { allow: ['GET'] }
+ * import { rejection } from 'sapwood'
+ * rejection.better(rejection.noMatch, rejection.methodNotAllowed(['GET'])) // MethodNotAllowed, allow GET
  *
  * @category ranking
  * @since 0.1.0
@@ -164,6 +219,11 @@ export const better = (a: Rejection, b: Rejection): Rejection => {
 
 /**
  * The HTTP status that answers a rejection.
+ *
+ *
+ * @example
+ * import { rejection } from 'sapwood'
+ * rejection.statusOf(rejection.notAcceptable([])) // 406
  *
  * @category response
  * @since 0.1.0
@@ -225,8 +285,8 @@ const detailOf = (r: Rejection): string | undefined => {
  * (RFC 9457). A failed handler's error never reaches the body.
  *
  * @example
- * import { rejectionResponse, methodNotAllowed } from 'sapwood'
- * rejectionResponse(methodNotAllowed(['GET', 'HEAD'])).headers.allow // 'GET, HEAD'
+ * import { rejection } from 'sapwood'
+ * rejection.rejectionResponse(rejection.methodNotAllowed(['GET', 'HEAD'])).headers['allow'] // 'GET, HEAD'
  *
  * @category response
  * @since 0.1.0
@@ -247,7 +307,7 @@ export const rejectionResponse = (
  * A method filter's rejection is provisional: it becomes a 405 only if the rest of its branch
  * could still match the path. Each entry is the methods one filter allows and the path still to
  * match after it (`null` once nothing more can be known statically). Kept beside the rejection,
- * not in it, so that the public union stays plain data.
+ * not in it, so that the public union stays plain data. @internal
  */
 export interface PendingAllow {
   readonly allow: readonly string[]
