@@ -1,0 +1,205 @@
+// The processes of the HTTP benchmark: a server script per run (on core 1) and the load generator
+// (on core 0), both pinned with taskset when it exists, and every one of them killed at the end.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import type { AppName, Request } from './scenarios.js'
+
+/** Whether the processes are pinned (taskset found). */
+export const PINNED = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0
+
+const SERVER_CORE = 1
+const LOAD_CORE = 0
+
+const live = new Set<ChildProcess>()
+
+const pinnedSpawn = (core: number, args: readonly string[], options: Parameters<typeof spawn>[2]): ChildProcess =>
+  PINNED
+    ? spawn('taskset', ['-c', String(core), process.execPath, ...args], options)
+    : spawn(process.execPath, [...args], options)
+
+const track = (child: ChildProcess): ChildProcess => {
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+  return child
+}
+
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null
+
+/** SIGTERM, then SIGKILL if the process is still there after `grace` ms. */
+export const stop = async (child: ChildProcess, grace = 2000): Promise<void> => {
+  if (exited(child)) return
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timedOut = await Promise.race([gone.then(() => false), sleep(grace).then(() => true)])
+  if (timedOut && !exited(child)) {
+    child.kill('SIGKILL')
+    await gone
+  }
+}
+
+/** Ends every process this benchmark started that is still running. */
+export const stopAll = async (): Promise<void> => {
+  await Promise.all([...live].map((child) => stop(child)))
+}
+
+/** The same, synchronously, for a signal handler: SIGKILL to whatever is left. */
+export const killAllNow = (): void => {
+  for (const child of live) if (!exited(child)) child.kill('SIGKILL')
+}
+
+const firstLine = (child: ChildProcess, what: string, timeout: number): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => fail(new Error(`${what}: no port after ${timeout} ms`)), timeout)
+    const fail = (error: Error): void => {
+      clearTimeout(timer)
+      reject(new Error(`${error.message}${err === '' ? '' : `\n${err.slice(-2000)}`}`))
+    }
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8')
+    })
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString('utf8')
+      const nl = out.indexOf('\n')
+      if (nl === -1) return
+      clearTimeout(timer)
+      child.stdout?.off('data', onData)
+      resolve(out.slice(0, nl).trim())
+    }
+    child.stdout?.on('data', onData)
+    child.once('exit', (code, signal) => fail(new Error(`${what} exited (${signal ?? code}) before it listened`)))
+  })
+
+export interface Running {
+  readonly child: ChildProcess
+  readonly port: number
+  readonly url: string
+}
+
+const serversDir = new URL('./servers/', import.meta.url)
+
+/**
+ * Starts a server script with APP=app on 127.0.0.1, port 0, and resolves once it printed its
+ * port. `memory` adds an IPC channel (the script then answers 'memory') and --expose-gc.
+ */
+export const startServer = async (script: string, app: AppName, memory = false): Promise<Running> => {
+  const path = fileURLToPath(new URL(script, serversDir))
+  const child = track(
+    pinnedSpawn(SERVER_CORE, memory ? ['--expose-gc', path] : [path], {
+      env: { ...process.env, APP: app, PORT: '0', NODE_ENV: 'production' },
+      stdio: memory ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    }),
+  )
+  try {
+    const line = await firstLine(child, `${script} (APP=${app})`, 20_000)
+    const port = Number(line)
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`${script}: printed ${JSON.stringify(line)}, not a port`)
+    // From here on its output is not read: keep the pipes drained.
+    child.stdout?.resume()
+    child.stderr?.resume()
+    return { child, port, url: `http://127.0.0.1:${port}` }
+  } catch (error) {
+    await stop(child)
+    throw error
+  }
+}
+
+export interface LoadSpec {
+  readonly url: string
+  readonly connections: number
+  /** Seconds of untimed load first. */
+  readonly warmup: number
+  /** Seconds of timed load; with `amount`, the bound on the run. */
+  readonly duration: number
+  readonly requests: readonly Request[]
+  readonly amount?: number
+}
+
+export interface LoadResult {
+  readonly total: number
+  readonly seconds: number
+  readonly rps: number
+  /** ms */
+  readonly p99: number
+  readonly errors: number
+  readonly timeouts: number
+  readonly statuses: Readonly<Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>>
+  /** Share of one core the server (and the load generator) used during the timed run, if known. */
+  readonly serverCpu?: number
+  readonly loadCpu?: number
+}
+
+const ticksPerSecond = ((): number => {
+  const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
+  const n = Number(out.stdout)
+  return out.status === 0 && n > 0 ? n : 100
+})()
+
+/** utime + stime of a process in seconds, from /proc (Linux), or undefined. */
+const cpuSeconds = (pid: number | undefined): number | undefined => {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond
+  } catch {
+    return undefined
+  }
+}
+
+const loadScript = fileURLToPath(new URL('./load.mjs', import.meta.url))
+
+/**
+ * Runs the load generator (bench/http/load.mjs) against a server and measures the CPU the
+ * server and the generator used during the timed part.
+ */
+export const runLoad = (spec: LoadSpec, server?: Running): Promise<LoadResult> =>
+  new Promise((resolve, reject) => {
+    const child = track(
+      pinnedSpawn(LOAD_CORE, [loadScript, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    )
+    let out = ''
+    let err = ''
+    let start: { wall: number; server?: number; load?: number } | undefined
+    let end: { wall: number; server?: number; load?: number } | undefined
+    const sample = (): { wall: number; server?: number; load?: number } => {
+      const s = cpuSeconds(server?.child.pid)
+      const l = cpuSeconds(child.pid)
+      return {
+        wall: performance.now() / 1000,
+        ...(s === undefined ? {} : { server: s }),
+        ...(l === undefined ? {} : { load: l }),
+      }
+    }
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8')
+      if (start === undefined && out.includes('warm\n')) start = sample()
+      if (end === undefined && /\}\s*$/.test(out)) end = sample()
+    })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8')
+    })
+    child.once('error', reject)
+    child.once('exit', (code, signal) => {
+      const json = out.split('\n').find((l) => l.startsWith('{'))
+      if (code !== 0 || json === undefined) {
+        reject(new Error(`load generator failed (${signal ?? code}): ${err.slice(-2000)}`))
+        return
+      }
+      const result = JSON.parse(json) as LoadResult
+      const share = (a?: number, b?: number): number | undefined =>
+        a === undefined || b === undefined || start === undefined || end === undefined
+          ? undefined
+          : (b - a) / (end.wall - start.wall)
+      const serverCpu = share(start?.server, end?.server)
+      const loadCpu = share(start?.load, end?.load)
+      resolve({
+        ...result,
+        ...(serverCpu === undefined ? {} : { serverCpu }),
+        ...(loadCpu === undefined ? {} : { loadCpu }),
+      })
+    })
+  })

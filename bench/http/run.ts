@@ -1,0 +1,303 @@
+// The end-to-end HTTP benchmark (issue 4): the same small apps on raw node:http, node:http +
+// find-my-way by hand (the ceiling), sapwood's node adapter, Fastify, Hono and Express, each a
+// standalone script in servers/ started fresh for every run and pinned to core 1, with autocannon
+// (load.mjs) pinned to core 0. Every server is checked for correctness first; then the servers
+// are interleaved (A B C ..., A B C ...) for ROUNDS rounds and the table reports medians and the
+// ratio to the ceiling. Then the memory of sapwood and of the ceiling.
+//
+//   npm run bench                        the table (ROUNDS=5, DURATION=5 s after WARMUP=1 s)
+//   npm run bench -- --write             also record it in bench/README.md
+//   ROUNDS=1 DURATION=2 MEMORY_SECONDS=5 npm run bench    a smoke run
+//   SERVERS=sapwood,find-my-way SCENARIOS=hello,github npm run bench    a subset
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { type Failures, check, pairKey } from './check.js'
+import { type MemoryResult, measureMemory } from './memory.js'
+import { type LoadResult, PINNED, type Running, killAllNow, runLoad, startServer, stop, stopAll } from './processes.js'
+import { CEILING, SCENARIOS, SERVERS, type Scenario, type Server, benchVersion, rootVersion } from './scenarios.js'
+
+const env = (name: string, fallback: number): number => {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${raw} is not a number`)
+  return n
+}
+
+const ROUNDS = env('ROUNDS', 5)
+const DURATION = env('DURATION', 5)
+const WARMUP = env('WARMUP', 1)
+// 50 keep-alive connections keep the one server core saturated without queueing so deep that p99
+// measures only the queue; see bench/README.md.
+const CONNECTIONS = env('CONNECTIONS', 50)
+const MEMORY_SECONDS = env('MEMORY_SECONDS', 60)
+const MEMORY_REQUESTS = env('MEMORY_REQUESTS', 1_000_000)
+const IDLE_CONNECTIONS = env('IDLE_CONNECTIONS', 500)
+
+const pick = <T extends { readonly id: string }>(all: readonly T[], variable: string): readonly T[] => {
+  const raw = process.env[variable]
+  if (raw === undefined || raw === '') return all
+  const ids = raw.split(',').map((s) => s.trim())
+  const unknown = ids.filter((id) => !all.some((x) => x.id === id))
+  if (unknown.length > 0)
+    throw new Error(`${variable}: unknown ${unknown.join(', ')} (known: ${all.map((x) => x.id).join(', ')})`)
+  return all.filter((x) => ids.includes(x.id))
+}
+
+const servers = pick(SERVERS, 'SERVERS')
+const scenarios = pick(SCENARIOS, 'SCENARIOS')
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`)
+}
+
+/** What went wrong in a timed run that the table should not hide. */
+const flaw = (scenario: Scenario, r: LoadResult): string | undefined => {
+  const want = scenario.expected[0]!.status >= 400 ? '4xx' : '2xx'
+  const other = r.total - r.statuses[want]
+  if (r.errors > 0 || r.timeouts > 0 || other > 0) {
+    return `${r.errors} errors, ${r.timeouts} timeouts, ${other} answers outside ${want}`
+  }
+  return undefined
+}
+
+type Results = Map<string, LoadResult[]>
+
+const time = async (eligible: (server: Server, scenario: Scenario) => boolean): Promise<Results> => {
+  const results: Results = new Map()
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of scenarios) {
+      const line: string[] = []
+      for (const server of servers) {
+        if (!eligible(server, scenario)) continue
+        const key = pairKey(server, scenario)
+        let running: Running
+        try {
+          running = await startServer(server.script, scenario.app)
+        } catch (error) {
+          log(`  ! ${server.name}, ${scenario.name}: did not start: ${String(error)}`)
+          line.push(`${server.id} failed`)
+          continue
+        }
+        try {
+          const r = await runLoad(
+            {
+              url: running.url,
+              connections: CONNECTIONS,
+              warmup: WARMUP,
+              duration: DURATION,
+              requests: scenario.requests,
+            },
+            running,
+          )
+          results.set(key, [...(results.get(key) ?? []), r])
+          const bad = flaw(scenario, r)
+          if (bad !== undefined) log(`  ! ${server.name}, ${scenario.name}: ${bad}`)
+          line.push(`${server.id} ${Math.round(r.rps)}`)
+        } catch (error) {
+          log(`  ! ${server.name}, ${scenario.name}: ${String(error)}`)
+          line.push(`${server.id} failed`)
+        } finally {
+          await stop(running.child)
+        }
+      }
+      log(`round ${round}/${ROUNDS} ${scenario.id}: ${line.join(', ')}`)
+    }
+  }
+  return results
+}
+
+const thousands = (n: number): string => Math.round(n).toLocaleString('en-US')
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`
+
+const machine = (): string => {
+  let distro = ''
+  try {
+    distro = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? ''
+  } catch {
+    // not Linux, or no os-release: the kernel line says enough
+  }
+  const cpus = os.cpus()
+  return `${cpus[0]?.model.trim() ?? 'cpu'} × ${cpus.length}, ${distro === '' ? '' : `${distro}, `}${os.platform()} ${os.release()}, Node ${process.version}`
+}
+
+const sapwoodVersion = (): string => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
+    // dist/ was built from the work tree: say so when src/ differs from the commit.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
+    return `${version} (${sha}${dirty === '' ? '' : ' + uncommitted src/ changes'})`
+  } catch {
+    return version
+  }
+}
+
+const versions = (): string =>
+  [
+    `sapwood ${sapwoodVersion()}`,
+    `find-my-way ${rootVersion('find-my-way')}`,
+    ...SERVERS.filter((s) => s.pkg !== undefined).map((s) => `${s.name} ${benchVersion(s.pkg!)}`),
+    `@hono/node-server ${benchVersion('@hono/node-server')}`,
+    `autocannon ${benchVersion('autocannon')}`,
+  ].join(', ')
+
+const report = (results: Results, failures: Failures, memory: ReadonlyMap<string, MemoryResult>): string => {
+  const cell = (
+    server: Server,
+    scenario: Scenario,
+    f: (runs: readonly LoadResult[], ceiling?: readonly LoadResult[]) => string,
+  ): string => {
+    if (!server.apps.includes(scenario.app)) return 'n/a'
+    const failed = failures.get(pairKey(server, scenario))
+    if (failed !== undefined) return 'failed check'
+    const runs = results.get(pairKey(server, scenario))
+    if (runs === undefined || runs.length === 0) return '—'
+    const ceilingServer = SERVERS.find((s) => s.id === CEILING)!
+    const ceiling = results.get(pairKey(ceilingServer, scenario))
+    const flawed = runs.length < ROUNDS || runs.some((r) => flaw(scenario, r) !== undefined) ? ' ⚠' : ''
+    return f(runs, ceiling) + flawed
+  }
+  const header = `| scenario | ${servers.map((s) => s.name).join(' | ')} |`
+  const rule = `|---|${servers.map(() => '---:').join('|')}|`
+  const table = (f: (runs: readonly LoadResult[], ceiling?: readonly LoadResult[]) => string): string[] => [
+    header,
+    rule,
+    ...scenarios.map((sc) => `| ${sc.name} | ${servers.map((s) => cell(s, sc, f)).join(' | ')} |`),
+  ]
+  const rps = table((runs, ceiling) => {
+    const m = median(runs.map((r) => r.rps))
+    const ratio =
+      ceiling === undefined || ceiling.length === 0 ? '' : ` (${(m / median(ceiling.map((r) => r.rps))).toFixed(2)}×)`
+    return `${thousands(m)}${ratio}`
+  })
+  const p99 = table((runs) => `${median(runs.map((r) => r.p99)).toFixed(2)} ms`)
+  const cpu = table((runs) => {
+    const s = runs.flatMap((r) => (r.serverCpu === undefined ? [] : [r.serverCpu]))
+    const l = runs.flatMap((r) => (r.loadCpu === undefined ? [] : [r.loadCpu]))
+    return s.length === 0
+      ? '?'
+      : `${(median(s) * 100).toFixed(0)} / ${l.length === 0 ? '?' : (median(l) * 100).toFixed(0)} %`
+  })
+
+  const lines = [
+    `Median of ${ROUNDS} interleaved rounds; every run a fresh server process; autocannon, ${CONNECTIONS} keep-alive connections, pipelining 1, ${WARMUP} s warm-up then ${DURATION} s timed; ${
+      PINNED ? 'load generator on core 0, server on core 1 (taskset)' : 'no taskset: processes not pinned'
+    }.`,
+    `Machine: ${machine()}.`,
+    `Versions: ${versions()}.`,
+    '',
+    'Requests per second (median), and the ratio to node:http + find-my-way:',
+    '',
+    ...rps,
+    '',
+    'p99 latency (median of the rounds):',
+    '',
+    ...p99,
+    '',
+    'CPU during the timed runs, server / load generator (share of one core, median):',
+    '',
+    ...cpu,
+  ]
+  if ([...rps, ...p99].some((l) => l.includes('⚠'))) {
+    lines.push('', '⚠: a run failed, or had errors, timeouts or answers of an unexpected status class (see the log).')
+  }
+  if (failures.size > 0) {
+    lines.push('', 'Failed the correctness check (not timed):', '')
+    for (const [key, why] of failures) lines.push(`- ${key}: ${why.split('\n')[0]}`)
+  }
+  if (memory.size > 0) {
+    const any = [...memory.values()][0]!
+    lines.push(
+      '',
+      `Memory (hello-world app; RSS and heap after a full GC; ${any.idleConnections} idle keep-alive connections each after one request; then up to ${thousands(MEMORY_REQUESTS)} requests on ${CONNECTIONS} connections within ${MEMORY_SECONDS} s):`,
+      '',
+      '| server | RSS idle | heap idle | heap per idle keep-alive connection | RSS per idle connection | requests sent | RSS after | heap after |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+    )
+    for (const [id, m] of memory) {
+      const name = SERVERS.find((s) => s.id === id)!.name
+      const n = m.withIdle.connections
+      const note = n === m.idleConnections ? '' : ` (${n} open)`
+      lines.push(
+        `| ${name} | ${mib(m.idle.rss)} | ${mib(m.idle.heapUsed)} | ${kib((m.withIdle.heapUsed - m.baseline.heapUsed) / m.idleConnections)}${note} | ${kib(
+          (m.withIdle.rss - m.baseline.rss) / m.idleConnections,
+        )} | ${thousands(m.requests)} in ${m.seconds.toFixed(0)} s | ${mib(m.after.rss)} | ${mib(m.after.heapUsed)} |`,
+      )
+    }
+  }
+  return lines.join('\n')
+}
+
+const write = (text: string): void => {
+  const readme = fileURLToPath(new URL('../README.md', import.meta.url))
+  const before = readFileSync(readme, 'utf8')
+  const begin = '<!-- http:begin -->'
+  const end = '<!-- http:end -->'
+  const at = before.indexOf(begin)
+  const to = before.indexOf(end)
+  if (at === -1 || to < at) throw new Error(`bench/README.md has no ${begin} ... ${end} markers`)
+  writeFileSync(readme, `${before.slice(0, at + begin.length)}\n${text}\n${before.slice(to)}`)
+}
+
+const main = async (): Promise<void> => {
+  log(
+    `${servers.length} servers × ${scenarios.length} scenarios × ${ROUNDS} rounds, ${WARMUP} + ${DURATION} s each, ${CONNECTIONS} connections${
+      PINNED ? '' : ' (taskset not found: not pinned)'
+    }`,
+  )
+  const failures = await check(servers, scenarios)
+  for (const [key, why] of failures) log(`check failed, left out: ${key}: ${why}`)
+  if (failures.size === 0) log('check: every server answers every scenario as expected')
+  const eligible = (server: Server, scenario: Scenario): boolean =>
+    server.apps.includes(scenario.app) && !failures.has(pairKey(server, scenario))
+  const results = await time(eligible)
+  const memory = new Map<string, MemoryResult>()
+  if (MEMORY_SECONDS > 0) {
+    for (const server of servers.filter((s) => s.id === CEILING || s.id === 'sapwood')) {
+      log(`memory: ${server.name}`)
+      memory.set(
+        server.id,
+        await measureMemory(server.script, {
+          connections: CONNECTIONS,
+          idle: IDLE_CONNECTIONS,
+          requests: MEMORY_REQUESTS,
+          seconds: MEMORY_SECONDS,
+        }),
+      )
+    }
+  }
+  const text = report(results, failures, memory)
+  console.log(text)
+  if (process.argv.includes('--write')) write(text)
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllNow()
+    process.exit(130)
+  })
+}
+
+try {
+  await main()
+} finally {
+  await stopAll()
+}

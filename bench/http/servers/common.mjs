@@ -1,0 +1,64 @@
+// What every server script of the HTTP benchmark shares: which app to build (APP=basic|github),
+// the GitHub-shaped route set, and how a server says where it listens. Plain JavaScript, loaded
+// by node without any loader, so that no transform sits between a framework and the timings.
+/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- plain JavaScript, linted without types: see ../tsconfig.json */
+import { readFileSync } from 'node:fs'
+import process from 'node:process'
+import { URL, fileURLToPath } from 'node:url'
+
+/** `basic`: GET /, GET /users/:id, POST /echo (anything else is a 404); `github`: the 302 routes. */
+export const APP = process.env.APP ?? 'basic'
+if (APP !== 'basic' && APP !== 'github') throw new Error(`APP=${APP}: expected basic or github`)
+
+/** The largest request body a server reads (Fastify's default). */
+export const BODY_LIMIT = 1 << 20
+
+export const HELLO = 'hello world'
+export const TEXT = 'text/plain; charset=utf-8'
+export const JSON_TYPE = 'application/json'
+
+/** The body of GET /users/:id. */
+export const user = (id) => ({ id, name: `user ${id}` })
+
+const candidates = [
+  new URL('../../../../shared/bench-data/github-routes.txt', import.meta.url),
+  new URL('../../data/github-routes.txt', import.meta.url),
+]
+
+/** The 302 routes as [method, path] pairs, in file order (the same reading as bench/github.ts). */
+export const loadRoutes = () => {
+  for (const url of candidates) {
+    let text
+    try {
+      text = readFileSync(fileURLToPath(url), 'utf8')
+    } catch {
+      continue
+    }
+    const routes = []
+    for (const line of text.split('\n')) {
+      const r = /^([A-Z]+) (\S+)/.exec(line)
+      if (r !== null) routes.push([r[1], r[2]])
+    }
+    return routes
+  }
+  throw new Error('github-routes.txt not found')
+}
+
+/** What every GitHub-shaped route answers (text/plain), the same on every server. */
+export const bodyOf = (method, path) => `${method} ${path}`
+
+/**
+ * Prints the port on stdout (the runner reads the first line). When started with an IPC channel
+ * (memory runs only), answers 'memory' with the usage after a full GC and the open connections.
+ */
+export const listening = (server) => {
+  process.stdout.write(`${server.address().port}\n`)
+  if (process.send === undefined) return
+  process.on('message', (message) => {
+    if (message !== 'memory') return
+    globalThis.gc?.()
+    globalThis.gc?.()
+    const { rss, heapUsed } = process.memoryUsage()
+    server.getConnections((_error, connections) => process.send({ rss, heapUsed, connections }))
+  })
+}
