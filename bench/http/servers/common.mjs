@@ -2,6 +2,7 @@
 // the GitHub-shaped route set, and how a server says where it listens. Plain JavaScript, loaded
 // by node without any loader, so that no transform sits between a framework and the timings.
 /* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- plain JavaScript, linted without types: see ../tsconfig.json */
+import { Buffer } from 'node:buffer'
 import { readFileSync } from 'node:fs'
 import process from 'node:process'
 import { URL, fileURLToPath } from 'node:url'
@@ -60,5 +61,32 @@ export const listening = (server) => {
     globalThis.gc?.()
     const { rss, heapUsed } = process.memoryUsage()
     server.getConnections((_error, connections) => process.send({ rss, heapUsed, connections }))
+  })
+}
+
+/** The two hand-written servers answer with one writeHead (with content-length) and one end. */
+export const send = (res, status, type, body) => {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+/** POST /echo by hand, for the two hand-written servers: read the body, parse it, send it back. */
+export const echo = (req, res) => {
+  const chunks = []
+  let size = 0
+  req.on('data', (chunk) => {
+    size += chunk.length
+    if (size > BODY_LIMIT) req.destroy()
+    else chunks.push(chunk)
+  })
+  req.on('end', () => {
+    let value
+    try {
+      value = JSON.parse(Buffer.concat(chunks, size).toString('utf8'))
+    } catch {
+      send(res, 400, TEXT, 'Bad Request')
+      return
+    }
+    send(res, 200, JSON_TYPE, JSON.stringify(value))
   })
 }

@@ -1,20 +1,15 @@
 // The ceiling for a routing library: node:http plus find-my-way by hand, one find() per request,
 // each handler writing once with writeHead(status, headers) + end(body) and a content-length.
 // find-my-way is the very copy sapwood compiles to (resolved from the root package).
-/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- plain JavaScript, linted without types: see ../tsconfig.json */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- plain JavaScript, linted without types: see ../tsconfig.json */
 import process from 'node:process'
 import { URL } from 'node:url'
 import { Buffer } from 'node:buffer'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:http'
-import { APP, BODY_LIMIT, HELLO, JSON_TYPE, TEXT, bodyOf, listening, loadRoutes, user } from './common.mjs'
+import { APP, HELLO, JSON_TYPE, TEXT, bodyOf, echo, listening, loadRoutes, send, user } from './common.mjs'
 
 const FindMyWay = createRequire(new URL('../../../package.json', import.meta.url))('find-my-way')
-
-const send = (res, status, type, body) => {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
-  res.end(body)
-}
 
 const router = FindMyWay()
 if (APP === 'basic') {
@@ -24,25 +19,7 @@ if (APP === 'basic') {
     res.end(HELLO)
   })
   router.on('GET', '/users/:id', (_req, res, params) => send(res, 200, JSON_TYPE, JSON.stringify(user(params.id))))
-  router.on('POST', '/echo', (req, res) => {
-    const chunks = []
-    let size = 0
-    req.on('data', (chunk) => {
-      size += chunk.length
-      if (size > BODY_LIMIT) req.destroy()
-      else chunks.push(chunk)
-    })
-    req.on('end', () => {
-      let value
-      try {
-        value = JSON.parse(Buffer.concat(chunks, size).toString('utf8'))
-      } catch {
-        send(res, 400, TEXT, 'Bad Request')
-        return
-      }
-      send(res, 200, JSON_TYPE, JSON.stringify(value))
-    })
-  })
+  router.on('POST', '/echo', echo)
 } else {
   for (const [method, path] of loadRoutes()) {
     const body = bodyOf(method, path)

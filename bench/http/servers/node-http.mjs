@@ -1,39 +1,14 @@
 // Raw node:http: a hand-written switch on method and URL, no router. It serves the basic app only
 // (a switch over 302 patterns with params is not a thing anyone writes by hand).
-/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- plain JavaScript, linted without types: see ../tsconfig.json */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- plain JavaScript, linted without types: see ../tsconfig.json */
 import process from 'node:process'
 import { Buffer } from 'node:buffer'
 import { createServer } from 'node:http'
-import { APP, BODY_LIMIT, HELLO, JSON_TYPE, TEXT, listening, user } from './common.mjs'
+import { APP, HELLO, JSON_TYPE, TEXT, echo, listening, send, user } from './common.mjs'
 
 if (APP !== 'basic') throw new Error('node-http serves the basic app only')
 
 const HELLO_LENGTH = String(Buffer.byteLength(HELLO))
-
-const send = (res, status, type, body) => {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
-  res.end(body)
-}
-
-const echo = (req, res) => {
-  const chunks = []
-  let size = 0
-  req.on('data', (chunk) => {
-    size += chunk.length
-    if (size > BODY_LIMIT) req.destroy()
-    else chunks.push(chunk)
-  })
-  req.on('end', () => {
-    let value
-    try {
-      value = JSON.parse(Buffer.concat(chunks, size).toString('utf8'))
-    } catch {
-      send(res, 400, TEXT, 'Bad Request')
-      return
-    }
-    send(res, 200, JSON_TYPE, JSON.stringify(value))
-  })
-}
 
 const server = createServer((req, res) => {
   const url = req.url
