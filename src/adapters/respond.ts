@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { type Conn, update } from '../context/conn.js'
-import { type Context, type Part, isThenable } from '../context/context.js'
+import { type Context, type Part, type Result, isThenable } from '../context/context.js'
 import { type Rejection, handlerFailed, rejectionResponse, uriTooLong } from '../context/rejection.js'
 import { compile } from '../compile/trie.js'
 
@@ -88,15 +88,23 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     return update(c, { status, respHeaders: headers, respBody: body })
   }
 
-  const attempt = (c: Conn): Context | PromiseLike<Context> => {
+  const failed = (error: unknown): Context => ({ _tag: 'Left', left: handlerFailed(error) })
+
+  // Runs the app and settles its answer: synchronously when the app was, else in one promise hop
+  // (a throw or a rejected promise outside `handle` is a failed handler too).
+  const answer = (c: Conn, retried: boolean): Conn | PromiseLike<Conn> => {
+    let r: Result
     try {
-      const r = run(c)
-      return isThenable(r)
-        ? Promise.resolve(r).catch((error: unknown): Context => ({ _tag: 'Left', left: handlerFailed(error) }))
-        : r
+      r = run(c)
     } catch (error) {
-      return { _tag: 'Left', left: handlerFailed(error) }
+      return settle(failed(error), c, retried)
     }
+    return isThenable(r)
+      ? r.then(
+          (ctx) => settle(ctx, c, retried),
+          (error: unknown) => settle(failed(error), c, retried),
+        )
+      : settle(r, c, retried)
   }
 
   const settle = (ctx: Context, c: Conn, retried: boolean): Conn | PromiseLike<Conn> => {
@@ -104,9 +112,7 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     const r = ctx.left
     if (r._tag === 'MethodNotAllowed') {
       if (!retried && c.method === 'HEAD' && r.allow.includes('GET')) {
-        const asGet = update(c, { method: 'GET' })
-        const again = attempt(asGet)
-        return isThenable(again) ? again.then((x) => settle(x, asGet, true)) : settle(again, asGet, true)
+        return answer(update(c, { method: 'GET' }), true)
       }
       if (c.method === 'OPTIONS') {
         const allow = withHead(r.allow)
@@ -120,8 +126,5 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     return fromRejection(r, c)
   }
 
-  return (c) => {
-    const r = attempt(c)
-    return isThenable(r) ? r.then((ctx) => settle(ctx, c, false)) : settle(r, c, false)
-  }
+  return (c) => answer(c, false)
 }
