@@ -73,6 +73,23 @@ const scenarios: readonly Scenario[] = [
     raw: () => rawRouter(github),
   },
   {
+    name: '302-route mix behind a guard (401 if no key)',
+    requests: github.mix.map((u) => ['GET', u] as const),
+    app: () =>
+      sap.pipe(
+        sap.filter((c) => c.headers['x-key'] === undefined, sap.rejection.unauthorized()),
+        sapwoodApp(github),
+      ),
+    raw: () => {
+      const router = rawRouter(github)
+      const find = router.find.bind(router)
+      // the guard by hand: one header check before the lookup
+      router.find = ((m: FindMyWay.HTTPMethod, u: string) =>
+        NO_HEADERS['x-key'] === undefined ? find(m, u) : null) as typeof router.find
+      return router
+    },
+  },
+  {
     name: 'miss (404), 302-route app',
     requests: [['GET', '/nothing/here/at/all']],
     app: () => sapwoodApp(github),

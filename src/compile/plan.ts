@@ -35,8 +35,13 @@ export interface Guard {
   readonly mode: 'exact' | 'prefix'
   /** Indices of the path filters that the trie decides (their work is done once, at `applyAt`). */
   readonly hoisted: readonly number[]
-  /** When the path does not match, the leaf certainly rejects with NoMatch. */
+  /**
+   * The leaf need not run when its path does not match: it then rejects with NoMatch, or, when
+   * `preGuarded`, with what its steps before the first path filter say (see the trie).
+   */
   readonly skippable: boolean
+  /** A guard that rejects with its own reason (`accepts`, `filter(p, unauthorized())`…) stands before the paths. */
+  readonly preGuarded: boolean
   /** When the path matches and the method does not, the leaf certainly rejects with 405 {methods}. */
   readonly methodStatic: boolean
   /** The path filters the trie decided, in order (for `routes` and `explain`). */
@@ -125,6 +130,7 @@ const NONE: Guard = {
   mode: 'exact',
   hoisted: [],
   skippable: false,
+  preGuarded: false,
   methodStatic: false,
   labels: [],
 }
@@ -132,8 +138,9 @@ const NONE: Guard = {
 /**
  * Reads the guard of a leaf from its leading steps. The path filters are hoisted only while
  * nothing between them can observe the path (`applyAt`, the last of them, is where their
- * effect is applied at run time); the leaf is skippable only if nothing before its last path
- * filter can reject with anything but NoMatch.
+ * effect is applied at run time). When its path does not match, the leaf rejects with NoMatch,
+ * or with the reason of a guard before its first path filter (`preGuarded`), which the trie
+ * then asks without running the leaf.
  */
 export const guardOf = (steps: readonly AnyPart[]): Guard => {
   let methods: readonly string[] | null = null
@@ -142,7 +149,7 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
   let mode: 'exact' | 'prefix' = 'prefix'
   const hoisted: number[] = []
   const labels: string[] = []
-  let otherBeforePath = false
+  let preGuarded = false
   let guardBeforeMethod = false
   let i = 0
   scan: for (; i < steps.length; i++) {
@@ -158,9 +165,11 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
         }
         continue
       case 'Guard':
-        // a user predicate may read the path: it must see it as the interpreter would
-        if (pattern !== null && shape.reads === 'any') break scan
-        if (shape.rejects === 'Other') otherBeforePath = true
+        // between path filters, a user predicate may read the path (it must see it as the
+        // interpreter would) and a guard with its own reason may answer for a path that matched
+        // only in part: the joined pattern stops there
+        if (pattern !== null && (shape.reads === 'any' || shape.rejects === 'Other')) break scan
+        if (shape.rejects === 'Other') preGuarded = true
         if (methods === null) guardBeforeMethod = true
         continue
       case 'Path':
@@ -178,7 +187,7 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
         break scan
     }
   }
-  if (pattern === null || pattern === '' || otherBeforePath) {
+  if (pattern === null || pattern === '') {
     return methods === null ? NONE : { ...NONE, methods, methodAt: methodIndex }
   }
   // the first method filter may also stand right after the paths, before any other step
@@ -191,7 +200,7 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
   }
   const after = steps.slice(Math.max(methodIndex, hoisted[hoisted.length - 1]!) + 1)
   const methodStatic = methods !== null && !guardBeforeMethod && !after.some(canNarrow)
-  return { methods, methodAt: methodIndex, pattern, mode, hoisted, skippable: true, methodStatic, labels }
+  return { methods, methodAt: methodIndex, pattern, mode, hoisted, skippable: true, preGuarded, methodStatic, labels }
 }
 
 /** Where a leaf's last hoisted path filter was declared (`file:line:column`), if it has one. */

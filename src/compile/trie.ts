@@ -38,9 +38,11 @@ interface Compiled extends Leaf {
 
 const RUN = 0
 const ALLOW = 1
+/** The leaf's path does not match: only ask the guards in front of its paths for their reason. */
+const PRE = 2
 /** One thing to do for a request routed to a trie node: run a leaf or count its static 405. */
 interface Entry {
-  readonly kind: typeof RUN | typeof ALLOW
+  readonly kind: typeof RUN | typeof ALLOW | typeof PRE
   readonly leaf: Compiled
   /** The trie did not prove this leaf's own pattern: match it again (overlaps, prefixes). */
   readonly recheck: boolean
@@ -233,15 +235,35 @@ const settleLeaf = (leaf: Compiled, c0: Conn, ctx: Context, i: number): Result =
   return left(lookAhead(ctx.left, leaf.steps, i + 1))
 }
 
+/**
+ * What a leaf whose path does not match rejects with: the reason of the first guard in front of
+ * its paths that fails, or NoMatch (`undefined`). A method filter that fails there ends it with
+ * NoMatch, as the 405 look-ahead would (the path does not match).
+ */
+const preRejection = (leaf: Compiled, c: Conn): Context | undefined => {
+  if (!leaf.guard.preGuarded) return undefined
+  const end = leaf.guard.hoisted[0]!
+  for (let i = 0; i < end; i++) {
+    const shape = leaf.steps[i]!.shape
+    if (shape._tag === 'Method') {
+      if (!shape.methods.includes(c.method)) return undefined
+    } else if (shape._tag === 'Guard' && !shape.test(c)) {
+      return shape.rejects === 'NoMatch' ? undefined : leaf.opsPaths.fails[i]
+    }
+  }
+  return undefined
+}
+
 /** Runs one entry; `undefined` means the leaf rejects with NoMatch without running. */
 const runEntry = (e: Entry, c: Conn, found: Params | null): Result | undefined => {
   const leaf = e.leaf
   if (e.whole) return leaf.run(c)
+  if (e.kind === PRE) return preRejection(leaf, c)
   let params = found!
   let rest = ''
   if (e.recheck) {
     const m = leaf.matcher!.match(c.rest)
-    if (m === 'miss') return undefined
+    if (m === 'miss') return preRejection(leaf, c)
     // a malformed escape: let the leaf itself say which rejection comes first
     if (typeof m === 'string') return leaf.run(c)
     params = m.params
@@ -309,10 +331,60 @@ const nodeFor = (
   methods: readonly string[],
   overlaps: (route: string, leaf: Compiled) => boolean,
 ): Node => {
-  const candidates = leaves.filter((leaf) => leaf.matcher === null || (route !== null && overlaps(route, leaf)))
+  const candidates = leaves.filter(
+    (leaf) => leaf.matcher === null || leaf.guard.preGuarded || (route !== null && overlaps(route, leaf)),
+  )
+  const isCandidate = (leaf: Compiled): boolean => leaf.matcher === null || (route !== null && overlaps(route, leaf))
+  const build = (method: string | null): Entry[] => {
+    const out: Entry[] = []
+    for (const [k, entry] of entriesFor(candidates, route, method).entries()) {
+      const leaf = candidates[k]!
+      if (isCandidate(leaf)) {
+        out.push(entry)
+        continue
+      }
+      // a run of leaves whose paths cannot match and whose guards in front are the same Parts
+      // gives one reason: ask those guards once (pipe(filter(auth), choose([...routes])))
+      const last = out[out.length - 1]
+      if (last?.kind === PRE && samePre(last.leaf, leaf)) continue
+      out.push({ kind: PRE, leaf, recheck: false, whole: false, ops: leaf.opsPaths, draft: null })
+    }
+    return out
+  }
   const byMethod: Record<string, readonly Entry[]> = Object.create(null) as Record<string, readonly Entry[]>
-  for (const m of methods) byMethod[m] = entriesFor(candidates, route, m)
-  return { byMethod, other: entriesFor(candidates, route, null) }
+  for (const m of methods) byMethod[m] = build(m)
+  return { byMethod, other: build(null) }
+}
+
+/**
+ * The steps that decide a leaf's reason when its path does not match: those in front of its
+ * paths, up to the last guard with its own reason (after it only NoMatch can come), builders
+ * left out. Two leaves whose lists are alike answer alike for every request.
+ */
+const preSteps = (leaf: Compiled): AnyPart[] => {
+  const steps = leaf.steps.slice(0, leaf.guard.hoisted[0]).filter((s) => s.shape._tag !== 'Pure')
+  let last = -1
+  steps.forEach((s, i) => {
+    if (s.shape._tag === 'Guard' && s.shape.rejects === 'Other') last = i
+  })
+  return steps.slice(0, last + 1)
+}
+
+const samePre = (a: Compiled, b: Compiled): boolean => {
+  const x = preSteps(a)
+  const y = preSteps(b)
+  if (x.length !== y.length) return false
+  return x.every((s, i) => {
+    const t = y[i]!
+    if (s === t) return true
+    // method filters are alike when they allow the same methods (each route makes its own)
+    return (
+      s.shape._tag === 'Method' &&
+      t.shape._tag === 'Method' &&
+      s.shape.methods.length === t.shape.methods.length &&
+      s.shape.methods.every((m) => (t.shape as { methods: readonly string[] }).methods.includes(m))
+    )
+  })
 }
 
 const shadowedBy = (earlier: Compiled, later: Compiled): boolean => {

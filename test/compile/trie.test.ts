@@ -422,3 +422,53 @@ describe('compile', () => {
     })
   })
 })
+
+describe('compile: a guard with its own reason in front of the routes', () => {
+  let calls = 0
+  const noKey = sap.filter((c) => {
+    calls++
+    return c.headers['x-key'] === undefined
+  }, sap.rejection.unauthorized())
+  const routes = Array.from({ length: 50 }, (_, i) => pipe(get, path(`/r${i}/:id`), ok(`r${i}`)))
+  const app = pipe(noKey, choose([...routes, pipe(post, path('/r0/:id'), ok('posted'))]))
+  const compiled = sap.compile(app, quiet)
+
+  const table: readonly [string, string, Record<string, string>, string][] = [
+    ['GET', '/r7/1', {}, 'Right 200 r7'],
+    ['GET', '/r7/1', { 'x-key': 'k' }, 'Left Unauthorized'],
+    ['GET', '/nope', {}, 'Left NoMatch'],
+    ['GET', '/nope', { 'x-key': 'k' }, 'Left Unauthorized'],
+    ['DELETE', '/r0/1', {}, 'Left MethodNotAllowed GET,POST'],
+    ['POST', '/r0/1', {}, 'Right 200 posted'],
+  ]
+  const show = (ctx: sap.Context): string =>
+    ctx._tag === 'Right'
+      ? `Right ${ctx.right.status} ${String(ctx.right.respBody)}`
+      : `Left ${ctx.left._tag}${ctx.left._tag === 'MethodNotAllowed' ? ` ${ctx.left.allow.join(',')}` : ''}`
+
+  for (const [method, url, headers, want] of table) {
+    it(`${method} ${url} ${JSON.stringify(headers)} → ${want}, in both modes`, async () => {
+      const c = conn(method, url, { headers })
+      assert.equal(show(await app(c)), want)
+      assert.equal(show(await compiled(c)), want)
+    })
+  }
+
+  it('asks the guard a few times per request, not once per route', async () => {
+    calls = 0
+    await compiled(conn('GET', '/r42/1'))
+    assert.ok(calls <= 3, `the guard ran ${calls} times`)
+    calls = 0
+    await app(conn('GET', '/r42/1'))
+    assert.ok(calls >= 1)
+    calls = 0
+    await compiled(conn('GET', '/nope'))
+    assert.equal(calls, 1)
+  })
+
+  it('lists the guarded routes with their patterns', () => {
+    const listed = sap.routes(app)
+    assert.equal(listed.length, 51)
+    assert.equal(listed[7]!.pattern, '/r7/:id')
+  })
+})
