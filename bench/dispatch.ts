@@ -84,8 +84,7 @@ const scenarios: readonly Scenario[] = [
       const router = rawRouter(github)
       const find = router.find.bind(router)
       // the guard by hand: one header check before the lookup
-      router.find = ((m: FindMyWay.HTTPMethod, u: string) =>
-        NO_HEADERS['x-key'] === undefined ? find(m, u) : null)
+      router.find = (m: FindMyWay.HTTPMethod, u: string) => (NO_HEADERS['x-key'] === undefined ? find(m, u) : null)
       return router
     },
   },
