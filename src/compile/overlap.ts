@@ -25,13 +25,10 @@ const segments = (pattern: string): Seg[] => {
 }
 
 /**
- * True when a path routed to `route` (a registered find-my-way pattern, possibly ending in a
- * wildcard) may also be matched by a leaf's `pattern` in `mode`.
+ * A test of whether a path routed to `route` (a registered find-my-way pattern, possibly ending
+ * in a wildcard) may also be matched by a leaf's pattern in its mode; the segments of every
+ * pattern are split once (compiling is quadratic in the number of routes).
  */
-export const mayOverlap = (route: string, pattern: string, mode: 'exact' | 'prefix'): boolean =>
-  overlapTest()(route, { guard: { pattern, mode } })
-
-/** `mayOverlap` with the segments of every pattern split once (compiling is quadratic in routes). */
 export const overlapTest = (): ((
   route: string,
   leaf: { readonly guard: { readonly pattern: string | null; readonly mode: 'exact' | 'prefix' } },

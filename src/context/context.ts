@@ -142,8 +142,6 @@ export const builder = (
   label: string,
   reads: 'response' | 'any' = 'any',
 ): Part<Conn, Conn> => part((c: Conn) => ({ _tag: 'Right', right: apply(c) }), { _tag: 'Pure', apply, reads }, label)
-/** @internal */
-export const OPAQUE: Shape = { _tag: 'Opaque' }
 
 /**
  * True when a Result is a promise (a Part had to wait); Parts stay synchronous otherwise.
