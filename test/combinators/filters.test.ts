@@ -14,6 +14,22 @@ const withHeaders = (headers: Record<string, string>) => conn('GET', '/', { head
 /** Params as a plain object, so that deepEqual does not trip over null prototypes. */
 const plain = (params: sap.Params): Record<string, string | undefined> => ({ ...params })
 
+/** A filter given a pattern, the URL it sees, and the rejection it must give. */
+interface RejectCase {
+  readonly it: string
+  readonly pattern: string
+  readonly url: string
+  readonly tag: RejectionTag
+}
+
+const itRejects = (make: (pattern: string) => sap.Part, cases: readonly RejectCase[]): void => {
+  for (const t of cases) {
+    it(`${t.it}: ${t.pattern} on ${t.url.length > 40 ? `${t.url.slice(0, 40)}...` : t.url}`, async () => {
+      await expectLeft(make(t.pattern)(conn('GET', t.url)), t.tag)
+    })
+  }
+}
+
 describe('method filters', () => {
   const table: readonly (readonly [name: string, filter: Part, method: (typeof METHODS)[number]])[] = [
     ['get', sap.get, 'GET'],
@@ -156,12 +172,7 @@ describe('path', () => {
     })
   }
 
-  const rejects: readonly {
-    readonly it: string
-    readonly pattern: string
-    readonly url: string
-    readonly tag: RejectionTag
-  }[] = [
+  const rejects: readonly RejectCase[] = [
     { it: 'rejects with NoMatch when the path differs', pattern: '/users', url: '/posts', tag: 'NoMatch' },
     { it: 'matches exactly: a longer path does not match', pattern: '/users/:id', url: '/users/42/x', tag: 'NoMatch' },
     { it: 'matches exactly: a shorter path does not match', pattern: '/users/:id', url: '/users', tag: 'NoMatch' },
@@ -189,11 +200,7 @@ describe('path', () => {
     },
   ]
 
-  for (const t of rejects) {
-    it(`${t.it}: ${t.pattern} on ${t.url.length > 40 ? `${t.url.slice(0, 40)}...` : t.url}`, async () => {
-      await expectLeft(sap.path(t.pattern)(conn('GET', t.url)), t.tag)
-    })
-  }
+  itRejects(sap.path, rejects)
 
   it('says what was malformed in a BadRequest', async () => {
     const r = await expectLeft(sap.path('/x/:id')(conn('GET', '/x/%E0%A4%A')), 'BadRequest')
@@ -282,12 +289,7 @@ describe('prefix', () => {
     })
   }
 
-  const rejects: readonly {
-    readonly it: string
-    readonly pattern: string
-    readonly url: string
-    readonly tag: RejectionTag
-  }[] = [
+  const rejects: readonly RejectCase[] = [
     { it: 'consumes whole segments only: /api does not match /apix', pattern: '/api', url: '/apix', tag: 'NoMatch' },
     { it: 'rejects a path shorter than the prefix', pattern: '/api/v1', url: '/api', tag: 'NoMatch' },
     { it: 'rejects with NoMatch when the path differs', pattern: '/api', url: '/web/api', tag: 'NoMatch' },
@@ -307,11 +309,7 @@ describe('prefix', () => {
     },
   ]
 
-  for (const t of rejects) {
-    it(`${t.it}: ${t.pattern} on ${t.url.length > 40 ? `${t.url.slice(0, 40)}...` : t.url}`, async () => {
-      await expectLeft(sap.prefix(t.pattern)(conn('GET', t.url)), t.tag)
-    })
-  }
+  itRejects(sap.prefix, rejects)
 
   it('makes a nested path relative to it', async () => {
     const users = sap.pipe(sap.prefix('/api'), sap.path('/users/:id'))
