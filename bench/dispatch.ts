@@ -1,7 +1,9 @@
 // In-process dispatch benchmark: raw find-my-way find() + a trivial handler, compile(app), and
 // the interpreted app, on the same scenarios. Each (scenario, side) runs in its own process
 // (so one side's JIT state never taxes another), rounds interleave the sides (A B C A B C ...),
-// and the table reports the median of the rounds' p50 ns per request, and ratios.
+// and the table reports the median of the rounds' p50 ns per request, and ratios. A second table
+// compares the 302-route app behind a wrapper (a `handle` in front, a root `recover`) with the
+// same app without it, compiled, paired by round.
 //
 //   npm run bench:dispatch            print the table
 //   npm run bench:dispatch -- --write also record it in bench/README.md
@@ -24,6 +26,11 @@ interface Scenario {
   readonly requests: readonly (readonly [string, string])[]
   readonly app: () => Sap.Part
   readonly raw: () => FindMyWay.Instance<FindMyWay.HTTPVersion.V1>
+  /**
+   * A wrapper around another scenario's app: the name of that scenario (same requests, same
+   * answers) and the most the compiled wrapped app may cost against the compiled plain one.
+   */
+  readonly wraps?: { readonly plain: string; readonly within: number }
 }
 
 const github = loadRoutes()
@@ -37,6 +44,8 @@ const nested = (() => {
   ])
   return leaves as [string, string][]
 })()
+
+const MIX = '302-route app, 10-URL mix'
 
 const scenarios: readonly Scenario[] = [
   {
@@ -67,7 +76,7 @@ const scenarios: readonly Scenario[] = [
     raw: () => rawRouter(github),
   },
   {
-    name: '302-route app, 10-URL mix',
+    name: MIX,
     requests: github.mix.map((u) => ['GET', u] as const),
     app: () => sapwoodApp(github),
     raw: () => rawRouter(github),
@@ -87,6 +96,26 @@ const scenarios: readonly Scenario[] = [
       router.find = (m: FindMyWay.HTTPMethod, u: string) => (NO_HEADERS['x-key'] === undefined ? find(m, u) : null)
       return router
     },
+  },
+  {
+    // an audit or logging step that looks at the Conn and passes it on, in front of every route
+    name: '302-route mix behind a handle (passes the Conn on)',
+    requests: github.mix.map((u) => ['GET', u] as const),
+    app: () =>
+      sap.pipe(
+        sap.handle((c) => c),
+        sapwoodApp(github),
+      ),
+    raw: () => rawRouter(github),
+    wraps: { plain: MIX, within: 1.2 },
+  },
+  {
+    // a root error page that answers nothing here: every rejection passes through
+    name: '302-route mix behind a root recover',
+    requests: github.mix.map((u) => ['GET', u] as const),
+    app: () => sap.recover(sapwoodApp(github), () => undefined),
+    raw: () => rawRouter(github),
+    wraps: { plain: MIX, within: 1.2 },
   },
   {
     name: 'miss (404), 302-route app',
@@ -129,6 +158,46 @@ const scenarios: readonly Scenario[] = [
 
 const NO_HEADERS = Object.freeze(Object.create(null) as Sap.RequestHeaders)
 
+const scenarioNamed = (name: string): Scenario => {
+  const found = scenarios.find((s) => s.name === name)
+  if (found === undefined) throw new Error(`no scenario named ${name}`)
+  return found
+}
+
+/** The answer of an app as far as this benchmark looks at it. */
+type Answer =
+  | { readonly _tag: 'Right'; readonly right: { readonly status: number; readonly respBody: unknown } }
+  | { readonly _tag: 'Left'; readonly left: { readonly _tag: string } }
+
+const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
+  typeof u === 'object' && u !== null && typeof (u as { then?: unknown }).then === 'function'
+
+/** What an app answered, as text to compare: the status and body, or the rejection's tag. */
+const answerOf = (result: unknown): string => {
+  if (isPromiseLike(result)) throw new Error('the app answered asynchronously: dispatch would measure a promise')
+  const r = result as Answer
+  return r._tag === 'Right' ? `${r.right.status} ${String(r.right.respBody)}` : `rejected: ${r.left._tag}`
+}
+
+/**
+ * Every request of the scenario answered alike by the compiled and the interpreted app, and, for
+ * a wrapper, as the plain app answers it: a scenario that measured a different answer (a
+ * rejection, a promise) would measure nothing worth comparing.
+ */
+const checkAnswers = (scenario: Scenario): void => {
+  const apps: [string, Sap.Part][] = [
+    ['compiled', sap.compile(scenario.app())],
+    ['interpreted', scenario.app()],
+  ]
+  if (scenario.wraps !== undefined) apps.push(['plain app', scenarioNamed(scenario.wraps.plain).app()])
+  for (const [method, url] of scenario.requests) {
+    const answers = apps.map(([side, app]) => [side, answerOf(app(sap.makeConn({ method, url, headers: NO_HEADERS })))])
+    if (answers.some(([, a]) => a !== answers[0]![1])) {
+      throw new Error(`${scenario.name}, ${method} ${url}: ${answers.map(([s, a]) => `${s} → ${a}`).join('; ')}`)
+    }
+  }
+}
+
 /** Measures one side of one scenario in this process; prints the p50 ns per request. */
 const worker = async (side: Side, scenario: Scenario): Promise<void> => {
   // One operation dispatches the scenario's requests repeated to about 100: mitata's own
@@ -153,6 +222,7 @@ const worker = async (side: Side, scenario: Scenario): Promise<void> => {
       return out
     }
   } else {
+    checkAnswers(scenario)
     const app = side === 'compiled' ? sap.compile(scenario.app()) : scenario.app()
     op = () => {
       let out: unknown
@@ -210,6 +280,19 @@ const main = (): void => {
       ).toFixed(1)}× |`
     }),
   ]
+  // a wrapped app against the plain one: the ratio of each round's pair, then their median
+  const wrapped = scenarios.flatMap((s, i) => {
+    if (s.wraps === undefined) return []
+    const plain = scenarios.indexOf(scenarioNamed(s.wraps.plain))
+    const mine = results.get(`${i}:compiled`)!
+    const theirs = results.get(`${plain}:compiled`)!
+    const ratio = median(mine.map((ns, round) => ns / theirs[round]!))
+    return [
+      `| ${s.name} | ${fmt(at(i, 'compiled'))} | ${fmt(at(plain, 'compiled'))} | ${ratio.toFixed(2)}× | ≤ ${s.wraps.within.toFixed(
+        1,
+      )}× | ${ratio <= s.wraps.within ? 'yes' : 'no'} |`,
+    ]
+  })
   const flat = at(2, 'compiled') / at(0, 'compiled')
   const pkg = (name: string): string =>
     (
@@ -227,6 +310,16 @@ const main = (): void => {
     ...lines,
     '',
     `Compiled dispatch, 1 route → 302 routes (same static URL): ${flat.toFixed(2)}×.`,
+    ...(wrapped.length === 0
+      ? []
+      : [
+          '',
+          'The 302-route app behind a wrapper, compiled, against the same app without it (the median of the rounds’ ratios):',
+          '',
+          '| scenario | compile(wrapped app) | compile(plain app) | wrapped / plain | target | target met? |',
+          '|---|---:|---:|---:|---:|---|',
+          ...wrapped,
+        ]),
   ].join('\n')
   console.log(table)
   if (process.argv.includes('--write')) {

@@ -1,7 +1,9 @@
-// One load run with autocannon, in its own process (the runner pins it to its own core): reads a
-// JSON spec (see LoadSpec in processes.ts) from argv[2], runs the untimed warm-up, prints `warm`,
-// runs the timed part and prints one JSON line: throughput, p99 latency (ms), status classes seen.
-// With `amount`, it sends that many requests instead, bounded by `duration` all the same.
+// One load run with autocannon, in its own process (the runner pins it to its own core): the
+// fallback when wrk cannot be installed, and the memory runs, which send a number of requests
+// (wrk only runs for a time). Reads a JSON spec (see LoadSpec in processes.ts) from argv[2], runs
+// the untimed warm-up, prints `warm`, runs the timed part and prints one JSON line: throughput,
+// p50 and p99 latency (ms), the answers outside 2xx and 3xx. With `amount`, it sends that many
+// requests instead, bounded by `duration` all the same.
 /* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- plain JavaScript, linted without types: see tsconfig.json */
 import process from 'node:process'
 import { clearTimeout, setTimeout } from 'node:timers'
@@ -54,16 +56,16 @@ const result =
     ? await run({ ...base, duration: spec.duration }, undefined, true)
     : await run({ ...base, amount: spec.amount }, spec.duration, true)
 
-const statuses = {}
-for (const k of ['1xx', '2xx', '3xx', '4xx', '5xx']) statuses[k] = result[k]
 process.stdout.write(
   `${JSON.stringify({
     total: result.requests.total,
     seconds: result.duration,
     rps: result.requests.total / result.duration,
+    p50: percentile(0.5),
     p99: percentile(0.99),
     errors: result.errors,
     timeouts: result.timeouts,
-    statuses,
+    // counted as wrk counts them, so that the runner reads both alike
+    unsuccessful: result['1xx'] + result['4xx'] + result['5xx'],
   })}\n`,
 )

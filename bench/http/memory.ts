@@ -1,6 +1,7 @@
 // Memory of a server under the node adapter: RSS at idle, RSS after many hello-world requests, and
 // the heap each idle keep-alive connection holds. The server scripts answer 'memory' over IPC
-// (started with --expose-gc, they collect twice first); nothing of this is in src/.
+// (started with --expose-gc, they collect twice first); nothing of this is in src/. The load here
+// is autocannon's: these runs send a number of requests, and wrk only runs for a time.
 import type { ChildProcess } from 'node:child_process'
 import { type Socket, connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -70,7 +71,11 @@ export const measureMemory = async (
     await sleep(500)
     const idle = await usage(server.child)
     // Warm the request path (JIT, parser pool) so that it is not counted against the connections.
-    await runLoad({ url: server.url, connections: 10, warmup: 0, duration: 10, amount: 5000, requests: HELLO }, server)
+    await runLoad(
+      'autocannon',
+      { url: server.url, connections: 10, warmup: 0, duration: 10, amount: 5000, requests: HELLO },
+      server,
+    )
     const baseline = await settled(server.child, 0)
     // Open them in batches of 50 to stay well inside the listen backlog.
     for (let i = 0; i < options.idle; i += 50) {
@@ -82,6 +87,7 @@ export const measureMemory = async (
     sockets.length = 0
     await settled(server.child, 0)
     const load = await runLoad(
+      'autocannon',
       {
         url: server.url,
         connections: options.connections,

@@ -1,10 +1,12 @@
 // The processes of the HTTP benchmark: a server script per run (on core 1) and the load generator
-// (on core 0), both pinned with taskset when it exists, and every one of them killed at the end.
+// (wrk, or autocannon in load.mjs; on core 0), both pinned with taskset when it exists, and every
+// one of them killed at the end.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { AppName, Request } from './scenarios.js'
+import { parseWrk, wrkArgs, wrkScript } from './wrk.js'
 
 /** Whether the processes are pinned (taskset found). */
 export const PINNED = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0
@@ -14,10 +16,13 @@ const LOAD_CORE = 0
 
 const live = new Set<ChildProcess>()
 
-const pinnedSpawn = (core: number, args: readonly string[], options: Parameters<typeof spawn>[2]): ChildProcess =>
-  PINNED
-    ? spawn('taskset', ['-c', String(core), process.execPath, ...args], options)
-    : spawn(process.execPath, [...args], options)
+const pinnedSpawn = (
+  core: number,
+  command: string,
+  args: readonly string[],
+  options: Parameters<typeof spawn>[2],
+): ChildProcess =>
+  PINNED ? spawn('taskset', ['-c', String(core), command, ...args], options) : spawn(command, [...args], options)
 
 const track = (child: ChildProcess): ChildProcess => {
   live.add(child)
@@ -88,7 +93,7 @@ const serversDir = new URL('./servers/', import.meta.url)
 export const startServer = async (script: string, app: AppName, memory = false): Promise<Running> => {
   const path = fileURLToPath(new URL(script, serversDir))
   const child = track(
-    pinnedSpawn(SERVER_CORE, memory ? ['--expose-gc', path] : [path], {
+    pinnedSpawn(SERVER_CORE, process.execPath, memory ? ['--expose-gc', path] : [path], {
       env: { ...process.env, APP: app, PORT: '0', NODE_ENV: 'production' },
       stdio: memory ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     }),
@@ -115,18 +120,24 @@ export interface LoadSpec {
   /** Seconds of timed load; with `amount`, the bound on the run. */
   readonly duration: number
   readonly requests: readonly Request[]
+  /** Requests to send instead of running for `duration` (autocannon only: wrk runs for a time). */
   readonly amount?: number
 }
+
+/** wrk, pinned to its own core; autocannon (load.mjs) where wrk is missing or a count is asked for. */
+export type LoadGenerator = 'wrk' | 'autocannon'
 
 export interface LoadResult {
   readonly total: number
   readonly seconds: number
   readonly rps: number
   /** ms */
+  readonly p50: number
   readonly p99: number
   readonly errors: number
   readonly timeouts: number
-  readonly statuses: Readonly<Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>>
+  /** Answers with a status outside 2xx and 3xx (wrk counts no finer). */
+  readonly unsuccessful: number
   /** Share of one core the server (and the load generator) used during the timed run, if known. */
   readonly serverCpu?: number
   readonly loadCpu?: number
@@ -138,68 +149,111 @@ const ticksPerSecond = ((): number => {
   return out.status === 0 && n > 0 ? n : 100
 })()
 
+/** utime + stime in seconds from a line of /proc/<pid>/stat. */
+const statSeconds = (stat: string): number => {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond
+}
+
 /** utime + stime of a process in seconds, from /proc (Linux), or undefined. */
 const cpuSeconds = (pid: number | undefined): number | undefined => {
   if (pid === undefined) return undefined
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond
+    return statSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return undefined
+  }
+}
+
+/** Runs a pinned load process to its end; resolves with its stdout, or rejects with its stderr. */
+const runToEnd = (
+  command: string,
+  args: readonly string[],
+  onStdout?: (out: string, child: ChildProcess) => void,
+): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const child = track(pinnedSpawn(LOAD_CORE, command, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
+    let out = ''
+    let err = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8')
+      onStdout?.(out, child)
+    })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8')
+    })
+    child.once('error', reject)
+    // 'close', not 'exit': wrk prints its whole report as it ends, and 'exit' may come before the
+    // last of stdout has been read
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve(out)
+      else reject(new Error(`${command} failed (${signal ?? code}): ${`${err}${out}`.slice(-2000)}`))
+    })
+  })
+
+const share = (a: number | undefined, b: number | undefined, wall: number): number | undefined =>
+  a === undefined || b === undefined || wall <= 0 ? undefined : (b - a) / wall
+
+/**
+ * A wrk run: the warm-up as a run of its own, then the timed run, sampling the server's CPU at
+ * its start and end; wrk's own CPU is the line its script's done() prints.
+ */
+const runWrk = async (spec: LoadSpec, server?: Running): Promise<LoadResult> => {
+  if (spec.amount !== undefined) throw new Error('wrk runs for a time, not a number of requests: use autocannon')
+  const script = wrkScript(spec.requests)
+  const args = (seconds: number): string[] => wrkArgs({ url: spec.url, connections: spec.connections, seconds, script })
+  if (spec.warmup > 0) await runToEnd('wrk', args(spec.warmup))
+  const before = cpuSeconds(server?.child.pid)
+  const start = performance.now() / 1000
+  const out = await runToEnd('wrk', args(spec.duration))
+  const wall = performance.now() / 1000 - start
+  const after = cpuSeconds(server?.child.pid)
+  const { stat, ...result } = parseWrk(out)
+  const serverCpu = share(before, after, wall)
+  const loadCpu = stat === undefined ? undefined : share(0, statSeconds(stat), wall)
+  return {
+    ...result,
+    ...(serverCpu === undefined ? {} : { serverCpu }),
+    ...(loadCpu === undefined ? {} : { loadCpu }),
   }
 }
 
 const loadScript = fileURLToPath(new URL('./load.mjs', import.meta.url))
 
 /**
- * Runs the load generator (bench/http/load.mjs) against a server and measures the CPU the
- * server and the generator used during the timed part.
+ * An autocannon run (bench/http/load.mjs), measuring the CPU the server and the generator used
+ * during the timed part: load.mjs prints `warm` when it starts it and a JSON line at its end.
  */
-export const runLoad = (spec: LoadSpec, server?: Running): Promise<LoadResult> =>
-  new Promise((resolve, reject) => {
-    const child = track(
-      pinnedSpawn(LOAD_CORE, [loadScript, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] }),
-    )
-    let out = ''
-    let err = ''
-    let start: { wall: number; server?: number; load?: number } | undefined
-    let end: { wall: number; server?: number; load?: number } | undefined
-    const sample = (): { wall: number; server?: number; load?: number } => {
-      const s = cpuSeconds(server?.child.pid)
-      const l = cpuSeconds(child.pid)
-      return {
-        wall: performance.now() / 1000,
-        ...(s === undefined ? {} : { server: s }),
-        ...(l === undefined ? {} : { load: l }),
-      }
+const runAutocannon = async (spec: LoadSpec, server?: Running): Promise<LoadResult> => {
+  type Sample = { wall: number; server?: number; load?: number }
+  let start: Sample | undefined
+  let end: Sample | undefined
+  const sample = (child: ChildProcess): Sample => {
+    const s = cpuSeconds(server?.child.pid)
+    const l = cpuSeconds(child.pid)
+    return {
+      wall: performance.now() / 1000,
+      ...(s === undefined ? {} : { server: s }),
+      ...(l === undefined ? {} : { load: l }),
     }
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8')
-      if (start === undefined && out.includes('warm\n')) start = sample()
-      if (end === undefined && /\}\s*$/.test(out)) end = sample()
-    })
-    child.stderr?.on('data', (chunk: Buffer) => {
-      err += chunk.toString('utf8')
-    })
-    child.once('error', reject)
-    child.once('exit', (code, signal) => {
-      const json = out.split('\n').find((l) => l.startsWith('{'))
-      if (code !== 0 || json === undefined) {
-        reject(new Error(`load generator failed (${signal ?? code}): ${err.slice(-2000)}`))
-        return
-      }
-      const result = JSON.parse(json) as LoadResult
-      const share = (a?: number, b?: number): number | undefined =>
-        a === undefined || b === undefined || start === undefined || end === undefined
-          ? undefined
-          : (b - a) / (end.wall - start.wall)
-      const serverCpu = share(start?.server, end?.server)
-      const loadCpu = share(start?.load, end?.load)
-      resolve({
-        ...result,
-        ...(serverCpu === undefined ? {} : { serverCpu }),
-        ...(loadCpu === undefined ? {} : { loadCpu }),
-      })
-    })
+  }
+  const out = await runToEnd(process.execPath, [loadScript, JSON.stringify(spec)], (text, child) => {
+    if (start === undefined && text.includes('warm\n')) start = sample(child)
+    if (end === undefined && /\}\s*$/.test(text)) end = sample(child)
   })
+  const json = out.split('\n').find((l) => l.startsWith('{'))
+  if (json === undefined) throw new Error(`load.mjs printed no result: ${out.slice(-2000)}`)
+  const result = JSON.parse(json) as LoadResult
+  const wall = start === undefined || end === undefined ? 0 : end.wall - start.wall
+  const serverCpu = share(start?.server, end?.server, wall)
+  const loadCpu = share(start?.load, end?.load, wall)
+  return {
+    ...result,
+    ...(serverCpu === undefined ? {} : { serverCpu }),
+    ...(loadCpu === undefined ? {} : { loadCpu }),
+  }
+}
+
+/** Runs a load generator, pinned to its own core, against a server. */
+export const runLoad = (generator: LoadGenerator, spec: LoadSpec, server?: Running): Promise<LoadResult> =>
+  generator === 'wrk' ? runWrk(spec, server) : runAutocannon(spec, server)

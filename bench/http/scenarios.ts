@@ -28,6 +28,15 @@ export const SERVERS: readonly Server[] = [
 
 export const CEILING = 'find-my-way'
 
+/** The server the targets are set for. */
+export const TARGETED = 'sapwood'
+
+/** sapwood's req/s must be at least `ratio` times the req/s of server `against` in the same round. */
+export interface Target {
+  readonly against: string
+  readonly ratio: number
+}
+
 export interface Request {
   readonly method: string
   readonly path: string
@@ -49,6 +58,7 @@ export interface Scenario {
   /** The load cycles through these; each has its expected answer at the same index. */
   readonly requests: readonly Request[]
   readonly expected: readonly Expected[]
+  readonly targets?: readonly Target[]
 }
 
 const TEXT = 'text/plain; charset=utf-8'
@@ -70,6 +80,7 @@ export const SCENARIOS: readonly Scenario[] = [
     app: 'basic',
     requests: [{ method: 'GET', path: '/' }],
     expected: [{ status: 200, type: TEXT, body: 'hello world' }],
+    targets: [{ against: CEILING, ratio: 0.97 }],
   },
   {
     id: 'json',
@@ -77,6 +88,7 @@ export const SCENARIOS: readonly Scenario[] = [
     app: 'basic',
     requests: [{ method: 'GET', path: '/users/42' }],
     expected: [{ status: 200, type: JSON_TYPE, body: '{"id":"42","name":"user 42"}' }],
+    targets: [{ against: CEILING, ratio: 0.97 }],
   },
   {
     id: 'github',
@@ -84,6 +96,11 @@ export const SCENARIOS: readonly Scenario[] = [
     app: 'github',
     requests: github.mix.map((path) => ({ method: 'GET', path })),
     expected: github.mix.map((path) => ({ status: 200, type: TEXT, body: githubBody(path) })),
+    targets: [
+      { against: CEILING, ratio: 1 },
+      { against: 'fastify', ratio: 1.25 },
+      { against: 'hono', ratio: 1.25 },
+    ],
   },
   {
     id: 'notfound',
