@@ -27,15 +27,15 @@ export {
   type Result,
   type Shape,
   builder,
-  isThenable,
   left,
   part,
   right,
 } from './context/context.js'
-export type { Rejection, RejectionTag } from './context/rejection.js'
+export type { FieldError, ProblemInit, Rejection, RejectionTag } from './context/rejection.js'
 export * as rejection from './context/rejection.js'
 
 export { choose, handle, pipe, recover, type Returned } from './combinators/compose.js'
+export { decorate } from './combinators/decorate.js'
 export {
   accepts,
   contentType,
@@ -74,7 +74,6 @@ export * from './combinators/status.js'
 
 export type { Adapter, ListenOptions, Listening } from './adapters/adapter.js'
 export { type Handler, type RespondOptions, respond } from './adapters/respond.js'
-export { type WireResponse, toWire } from './adapters/wire.js'
 export { type NodeAdapterOptions, nodeAdapter, nodeListener, toNodeHandler } from './adapters/node.js'
 export { type ServeOptions, serve } from './serve.js'
 export { type CompileOptions, type Plan, compile } from './compile/trie.js'

@@ -10,8 +10,8 @@ import { nodeAdapter } from './adapters/node.js'
 import { type RespondOptions, respond } from './adapters/respond.js'
 
 /**
- * Options of `serve`. `port` and `host` default to the `PORT` and `HOST` environment
- * variables, then to 4000 and 127.0.0.1.
+ * Options of `serve`: those of `respond` (`onError`, `compile`), and where to listen. `port` and
+ * `host` default to the `PORT` and `HOST` environment variables, then to 4000 and 127.0.0.1.
  *
  * @category serve
  * @since 0.1.0
@@ -48,6 +48,6 @@ export const serve = (app: Part<Conn, Conn>, options: ServeOptions = {}): Promis
   const port = options.port ?? portFrom(process.env['PORT']) ?? 4000
   const host = options.host ?? (process.env['HOST'] || '127.0.0.1')
   const adapter = options.adapter ?? nodeAdapter()
-  const respondOptions: RespondOptions = options.onError === undefined ? {} : { onError: options.onError }
-  return adapter.listen(respond(app, respondOptions), { port, host })
+  // ServeOptions extends RespondOptions: every respond option (onError, compile, ...) goes on.
+  return adapter.listen(respond(app, options), { port, host })
 }

@@ -22,3 +22,52 @@ export const sync = <C>(result: Result<C>): Context<C> => {
   assert.ok(!('then' in result), 'expected a synchronous Result')
   return result
 }
+
+/**
+ * Everything a run of a Part decides, for comparing two runs (compiled and interpreted): on a
+ * Right the response drafted and the Conn's routing (params, rest), assigns and method; on a
+ * Left the rejection's tag and fields, a failed handler's error by its message (each run makes
+ * its own error object); and what it threw, since a Part that throws is a bug to show, not to hide.
+ */
+export type Answer =
+  | {
+      readonly right: true
+      readonly status: number
+      readonly headers: Record<string, unknown>
+      readonly body: unknown
+      readonly params: Record<string, unknown>
+      readonly rest: string
+      readonly assigns: Record<string, unknown>
+      readonly method: string
+    }
+  | { readonly right: false; readonly rejection: Record<string, unknown> }
+  | { readonly threw: string }
+
+const messageOf = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+
+/** Runs a Part (sync or async, throwing or not) and says what it decided, as plain data. */
+export const answerOf = async (run: () => Result<Conn>): Promise<Answer> => {
+  try {
+    const ctx: Context<Conn> = await run()
+    if (ctx._tag === 'Left') {
+      const r = ctx.left
+      return {
+        right: false,
+        rejection: r._tag === 'HandlerFailed' ? { _tag: r._tag, error: messageOf(r.error) } : { ...r },
+      }
+    }
+    const c = ctx.right
+    return {
+      right: true,
+      status: c.status,
+      headers: { ...c.respHeaders },
+      body: c.respBody,
+      params: { ...c.params },
+      rest: c.rest,
+      assigns: { ...c.assigns },
+      method: c.method,
+    }
+  } catch (e) {
+    return { threw: messageOf(e) }
+  }
+}

@@ -5,8 +5,9 @@
  * @since 0.1.0
  */
 import { type Conn, update } from '../context/conn.js'
-import { type Context, type Part, type Result, isThenable } from '../context/context.js'
+import { type Context, type Part, type Result, type Shape, isThenable } from '../context/context.js'
 import { type Rejection, handlerFailed, rejectionResponse, uriTooLong } from '../context/rejection.js'
+import { type Reach, walk } from '../context/ranking.js'
 import { compile } from '../compile/trie.js'
 
 /**
@@ -24,7 +25,8 @@ export type Handler = (conn: Conn) => Conn | PromiseLike<Conn>
  * @since 0.1.0
  */
 export interface RespondOptions {
-  readonly onError?: (error: unknown, conn: Conn) => void
+  /** Told of every failed handler; may be async (a throw or a rejected promise is logged, never fatal). */
+  readonly onError?: (error: unknown, conn: Conn) => unknown
   /** Set to false to run the tree as written instead of compiling it (the same answers, slower). */
   readonly compile?: boolean
 }
@@ -33,32 +35,110 @@ const defaultOnError = (error: unknown, c: Conn): void => {
   console.error(`sapwood: handler failed on ${c.method} ${c.path}:`, error)
 }
 
-// GET branches answer HEAD, so wherever GET is allowed HEAD is too; listed right after it.
-/** find-my-way's longest param: a path with a longer segment cannot have matched a param. */
-const MAX_SEGMENT = 100
-
-const hasLongSegment = (path: string): boolean => {
-  let start = 0
-  for (let i = 1; i <= path.length; i++) {
-    if (i === path.length || path.charCodeAt(i) === 47 /* / */) {
-      if (i - start - 1 > MAX_SEGMENT) return true
-      start = i
-    }
+/** Calls a user's error logger: neither its throw nor its rejected promise may take the process down. */
+const report = (onError: NonNullable<RespondOptions['onError']>, error: unknown, c: Conn): void => {
+  try {
+    const out: unknown = onError(error, c)
+    if (isThenable(out)) out.then(undefined, (e: unknown) => logFailure(e))
+  } catch (e) {
+    logFailure(e)
   }
-  return false
 }
 
-const withHead = (allow: readonly string[]): readonly string[] => {
-  const i = allow.indexOf('GET')
-  return i === -1 || allow.includes('HEAD') ? allow : [...allow.slice(0, i + 1), 'HEAD', ...allow.slice(i + 1)]
+const logFailure = (e: unknown): void => {
+  try {
+    console.error('sapwood: onError failed:', e)
+  } catch {
+    // nothing left to tell
+  }
+}
+
+/** The Allow list of an answer: each method once, HEAD right after GET, and OPTIONS. */
+export const allowList = (allow: readonly string[]): string => {
+  const out: string[] = []
+  for (const m of allow) {
+    if (!out.includes(m)) out.push(m)
+    if (m === 'GET' && !allow.includes('HEAD') && !out.includes('HEAD')) out.push('HEAD')
+  }
+  if (!out.includes('OPTIONS')) out.push('OPTIONS')
+  return out.join(', ')
+}
+
+/** True when a method filter somewhere in the tree names `method` (an explicit HEAD or OPTIONS branch). */
+const mentions = (p: Part<never, unknown>, method: string): boolean => {
+  const shape = p.shape
+  switch (shape._tag) {
+    case 'Method':
+      return shape.methods.includes(method)
+    case 'Seq':
+      return shape.parts.some((x) => mentions(x, method))
+    case 'Choose':
+      return shape.options.some((x) => mentions(x, method))
+    case 'Recover':
+    case 'Decorate':
+      return mentions(shape.part, method)
+    default:
+      return false
+  }
 }
 
 /**
- * Makes the Handler of an app, compiled (see `compile`). When the app rejects: `HEAD` is retried as `GET` (adapters then
- * drop the body), `OPTIONS` gets 204 with `Allow`, and any other rejection becomes its
- * `application/problem+json` response (404, 405 with `Allow`, 406, 415, 400, 500, ...); a
- * request that matched nothing and has a path segment over 100 characters (find-my-way's longest
- * param) gets 414 instead of 404.
+ * The methods the tree takes on this path, read from its shape (no user code runs): null when
+ * no branch can match it, or when one that can takes any method (it may answer OPTIONS itself).
+ */
+const staticAllow = (app: Part<never, unknown>, rest: string): readonly string[] | null => {
+  const reaches: Reach[] = []
+  walk([app], 0, { rest, methods: null }, reaches)
+  if (reaches.length === 0) return null
+  let allow: string[] = []
+  for (const r of reaches) {
+    if (r.methods === null) return null
+    for (const m of r.methods) if (!allow.includes(m)) allow = [...allow, m]
+  }
+  return allow
+}
+
+/** find-my-way's longest param, decoded: a longer one does not match. */
+const MAX_PARAM = 100
+
+const decodedLength = (segment: string): number => {
+  if (!segment.includes('%')) return segment.length
+  try {
+    return decodeURIComponent(segment).length
+  } catch {
+    return segment.length
+  }
+}
+
+/**
+ * True when no branch matched only because a param was longer than allowed: with every such
+ * segment made short, some branch's path filters would match (read from the tree's shape, so
+ * both modes agree). A long static segment that simply does not match stays a 404.
+ */
+const refusedForLength = (app: Part<never, unknown>, path: string): boolean => {
+  if (path.length <= MAX_PARAM) return false
+  const segments = path.split('/')
+  let long = false
+  for (let i = 0; i < segments.length; i++) {
+    if (decodedLength(segments[i]!) > MAX_PARAM) {
+      segments[i] = '%00'
+      long = true
+    }
+  }
+  if (!long) return false
+  const reaches: Reach[] = []
+  walk([app], 0, { rest: segments.join('/'), methods: null }, reaches)
+  return reaches.length > 0
+}
+
+type Layer = Shape & { readonly _tag: 'Decorate' }
+
+/**
+ * Makes the Handler of an app, compiled (see `compile`). HEAD requests are routed to the GET
+ * branches up front (adapters drop the body) unless the tree has a HEAD branch of its own;
+ * OPTIONS gets 204 with the `Allow` set the tree's method filters give for the path, unless the
+ * tree has an OPTIONS branch; any rejection becomes its `application/problem+json` response (404,
+ * 405 with `Allow`, 406, 415, 400, 414, 500, ...). A `decorate` at the root shapes every answer.
  *
  * @example
  * import { respond, pipe, get, path, ok } from 'sapwood'
@@ -71,22 +151,29 @@ const withHead = (allow: readonly string[]): readonly string[] => {
  */
 export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Handler => {
   const onError = options.onError ?? defaultOnError
-  const run = options.compile === false ? app : compile(app)
+  // decorations at the root see every answer: peel them off, run the tree inside, apply them last
+  const layers: Layer[] = []
+  let core = app as unknown as Part<never, unknown>
+  while (core.shape._tag === 'Decorate') {
+    layers.push(core.shape)
+    core = core.shape.part
+  }
+  const tree = core as unknown as Part<Conn, Conn>
+  const run = options.compile === false ? tree : compile(tree)
+  const ownHead = mentions(core, 'HEAD')
+  const ownOptions = mentions(core, 'OPTIONS')
 
   const fromRejection = (r: Rejection, c: Conn): Conn => {
-    // No branch matched and a segment is longer than any param may be: say so (414), not 404.
-    if (r._tag === 'NoMatch' && c.path.length > MAX_SEGMENT && hasLongSegment(c.path)) r = uriTooLong
-    if (r._tag === 'HandlerFailed') {
-      try {
-        onError(r.error, c)
-      } catch {
-        // a failing logger must not take the response down with it
-      }
-    }
-    const rr = r._tag === 'MethodNotAllowed' ? { ...r, allow: withHead(r.allow) } : r
-    const { status, headers, body } = rejectionResponse(rr)
+    if (r._tag === 'NoMatch' && refusedForLength(core, c.path)) r = uriTooLong
+    if (r._tag === 'HandlerFailed') report(onError, r.error, c)
+    const { status, headers, body } = rejectionResponse(
+      r._tag === 'MethodNotAllowed' ? { _tag: 'MethodNotAllowed', allow: allowList(r.allow).split(', ') } : r,
+    )
     return update(c, { status, respHeaders: headers, respBody: body })
   }
+
+  const optionsAnswer = (c: Conn, allow: readonly string[]): Conn =>
+    update(c, { status: 204, respHeaders: { allow: allowList(allow) }, respBody: null })
 
   const failed = (error: unknown): Context => ({ _tag: 'Left', left: handlerFailed(error) })
 
@@ -111,20 +198,47 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     if (ctx._tag === 'Right') return ctx.right
     const r = ctx.left
     if (r._tag === 'MethodNotAllowed') {
-      if (!retried && c.method === 'HEAD' && r.allow.includes('GET')) {
-        return answer(update(c, { method: 'GET' }), true)
-      }
-      if (c.method === 'OPTIONS') {
-        const allow = withHead(r.allow)
-        return update(c, {
-          status: 204,
-          respHeaders: { allow: (allow.includes('OPTIONS') ? allow : [...allow, 'OPTIONS']).join(', ') },
-          respBody: null,
-        })
-      }
+      // a tree with HEAD branches of its own: where none takes it, GET's branches answer
+      if (!retried && c.method === 'HEAD' && r.allow.includes('GET')) return answer(update(c, { method: 'GET' }), true)
+      if (c.method === 'OPTIONS') return optionsAnswer(c, r.allow)
     }
     return fromRejection(r, c)
   }
 
-  return (c) => answer(c, false)
+  const start = (c: Conn): Conn | PromiseLike<Conn> => {
+    if (c.method === 'HEAD' && !ownHead) return answer(update(c, { method: 'GET' }), true)
+    if (c.method === 'OPTIONS' && !ownOptions) {
+      const allow = staticAllow(core, c.rest)
+      if (allow !== null) return optionsAnswer(c, allow)
+    }
+    return answer(c, false)
+  }
+  if (layers.length === 0) return start
+
+  // every answer goes out through the decorations, innermost first; a throw there is a 500
+  const finish = (out: Conn, c: Conn, from: number): Conn => {
+    for (let i = from; i >= 0; i--) {
+      try {
+        out = layers[i]!.finish(out, c)
+      } catch (error) {
+        out = fromRejection(handlerFailed(error), c)
+      }
+    }
+    return out
+  }
+  return (c) => {
+    for (let i = 0; i < layers.length; i++) {
+      const early = layers[i]!.early
+      if (early === undefined) continue
+      let answered: Conn | undefined
+      try {
+        answered = early(c)
+      } catch (error) {
+        answered = fromRejection(handlerFailed(error), c)
+      }
+      if (answered !== undefined) return finish(answered, c, i)
+    }
+    const out = start(c)
+    return isThenable(out) ? out.then((o) => finish(o, c, layers.length - 1)) : finish(out, c, layers.length - 1)
+  }
 }

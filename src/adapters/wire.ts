@@ -28,16 +28,11 @@ const utf8Length: (s: string) => number =
 const bodiless = (status: number): boolean => status < 200 || status === 204 || status === 304
 
 /**
- * Lays out the response of a final Conn. `head` drops the body but keeps its `content-length`.
- * A string body gets `text/plain; charset=utf-8`, bytes `application/octet-stream`, unless a
- * `content-type` was set.
- *
- *
- * @example
- * import { toWire, respond, ok } from 'sapwood'
- * import { conn } from 'sapwood/testing'
- * const final = respond(ok('hi'))(conn('GET', '/'))
- * // toWire(final, false).headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', '2']
+ * @internal Lays out the response of a final Conn, for the adapters and `inject`. `head` drops
+ * the body but keeps its `content-length`. A string body gets `text/plain; charset=utf-8`, bytes
+ * `application/octet-stream`, unless a `content-type` was set. The framing is the adapter's: a
+ * `content-length` or `transfer-encoding` drafted by the app is dropped, and `content-length`
+ * is always the length of the body (none for 1xx, 204 and 304).
  *
  * @category adapters
  * @since 0.1.0
@@ -47,7 +42,9 @@ export const toWire = (c: Conn, head: boolean): WireResponse => {
   const h = c.respHeaders
   let typed = false
   for (const name in h) {
-    if (name === 'content-length') continue
+    // A drafted length may be wrong, and a drafted transfer-encoding next to the length sent
+    // would let a client and a proxy frame the answer differently: the body alone decides.
+    if (name === 'content-length' || name === 'transfer-encoding') continue
     if (name === 'content-type') typed = true
     const value = h[name]!
     if (typeof value === 'string') headers.push(name, value)

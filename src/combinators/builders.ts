@@ -18,8 +18,40 @@ const checkName = (name: string): string => {
   return name.toLowerCase()
 }
 
+// What node's writeHead refuses in a value (RFC 9110 allows visible ASCII, space, tab and
+// obs-text): refused when the Part is made, so that `inject` and a socket answer alike.
+const FORBIDDEN_IN_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
+const describeChar = (ch: string): string => {
+  const code = ch.charCodeAt(0)
+  const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+  if (ch === '\r') return `a carriage return (CR, ${u})`
+  if (ch === '\n') return `a line feed (LF, ${u})`
+  if (ch === '\0') return `a NUL (${u})`
+  return code > 0xff ? `the character ${u}, outside Latin-1` : `the control character ${u}`
+}
+
 /**
- * Sets response header `name` (case-insensitive), replacing any value it had.
+ * @internal Returns `value` when it may be sent as the value of header `name`; else throws a
+ * TypeError that names the header and the character (CR, LF, NUL, other controls, non-Latin-1).
+ */
+export const checkHeaderValue = (name: string, value: string): string => {
+  if (typeof value !== 'string') {
+    throw new TypeError(`sapwood: the value of header "${name}" must be a string, not ${typeof value}`)
+  }
+  const bad = FORBIDDEN_IN_VALUE.exec(value)
+  if (bad !== null) {
+    throw new TypeError(
+      `sapwood: the value of header "${name}" contains ${describeChar(bad[0])} at index ${bad.index}, which a header value cannot hold`,
+    )
+  }
+  return value
+}
+
+/**
+ * Sets response header `name` (case-insensitive), replacing any value it had. An invalid name,
+ * or a value with CR, LF, NUL or another character a header cannot hold, throws a TypeError
+ * when the Part is made.
  *
  * @example
  * import { setHeader } from 'sapwood'
@@ -30,11 +62,16 @@ const checkName = (name: string): string => {
  */
 export const setHeader = (name: string, value: HeaderValue): Part<Conn, Conn> => {
   const key = checkName(name)
-  return build((c) => update(c, { respHeaders: withHeader(c.respHeaders, key, value) }), `setHeader('${key}')`)
+  // An array is copied and frozen: the values checked are the values sent, whatever the caller
+  // does with its array later.
+  const checked: HeaderValue = Array.isArray(value) ? Object.freeze([...(value as readonly string[])]) : value
+  for (const v of (Array.isArray(checked) ? checked : [checked]) as readonly string[]) checkHeaderValue(key, v)
+  return build((c) => update(c, { respHeaders: withHeader(c.respHeaders, key, checked) }), `setHeader('${key}')`)
 }
 
 /**
- * Adds a value to response header `name`, keeping the values it had (e.g. `set-cookie`).
+ * Adds a value to response header `name`, keeping the values it had (e.g. `set-cookie`). An
+ * invalid name or value throws a TypeError when the Part is made, as with `setHeader`.
  *
  * @example
  * import { appendHeader } from 'sapwood'
@@ -45,6 +82,7 @@ export const setHeader = (name: string, value: HeaderValue): Part<Conn, Conn> =>
  */
 export const appendHeader = (name: string, value: string): Part<Conn, Conn> => {
   const key = checkName(name)
+  checkHeaderValue(key, value)
   return build((c) => {
     const had = c.respHeaders[key]
     const next = had === undefined ? value : typeof had === 'string' ? [had, value] : [...had, value]
@@ -131,7 +169,7 @@ export const response = (status: number, body?: Body, label = `response(${status
  * @since 0.1.0
  */
 export const setMimeType = (type: string, charset?: string): Part<Conn, Conn> => {
-  const value = charset === undefined ? type : `${type}; charset=${charset}`
+  const value = checkHeaderValue('content-type', charset === undefined ? type : `${type}; charset=${charset}`)
   return build(
     (c) => update(c, { respHeaders: withHeader(c.respHeaders, 'content-type', value) }),
     `setMimeType('${value}')`,

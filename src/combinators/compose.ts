@@ -3,89 +3,13 @@
  *
  * @since 0.1.0
  */
-import type * as E from 'fp-ts/lib/Either.js'
 import { type Conn, PayloadTooLargeError, isConn } from '../context/conn.js'
-import { type Context, type Part, type Result, isThenable, left, part, right } from '../context/context.js'
-import {
-  type PendingAllow,
-  type Rejection,
-  better,
-  fromPending,
-  handlerFailed,
-  isFatal,
-  noMatch,
-  payloadTooLarge,
-  pendingOf,
-} from '../context/rejection.js'
+import { type Context, type Part, type Result, type Shape, isThenable, left, part, right } from '../context/context.js'
+import { type Rejection, handlerFailed, payloadTooLarge } from '../context/rejection.js'
+import { type Candidate, MISSED, gather, isFatal, refuse, settleStep } from '../context/ranking.js'
 
 type AnyPart = Part<never, unknown>
 type Run = (c: Conn) => Result
-
-// ---------------------------------------------------------------------------------------------
-// The 405 look-ahead: can the Parts after a failed method filter still match the path?
-
-type Rests = readonly string[] | 'unknown'
-
-const walkFrom = (parts: readonly AnyPart[], from: number, rest: string): Rests => {
-  for (let i = from; i < parts.length; i++) {
-    const shape = parts[i]!.shape
-    switch (shape._tag) {
-      case 'Pure':
-      case 'Guard':
-      case 'Method':
-        continue
-      case 'Opaque':
-      case 'Recover':
-        return 'unknown'
-      case 'Path': {
-        const m = shape.match(rest)
-        if (typeof m === 'string') return []
-        rest = m.rest
-        continue
-      }
-      case 'Seq':
-      case 'Choose': {
-        const inner = shape._tag === 'Seq' ? walkFrom(shape.parts, 0, rest) : walkOptions(shape.options, rest)
-        if (inner === 'unknown') return 'unknown'
-        const out: string[] = []
-        for (const r of inner) {
-          const next = walkFrom(parts, i + 1, r)
-          if (next === 'unknown') return 'unknown'
-          for (const x of next) if (!out.includes(x)) out.push(x)
-        }
-        return out
-      }
-    }
-  }
-  return [rest]
-}
-
-const walkOptions = (options: readonly AnyPart[], rest: string): Rests => {
-  const out: string[] = []
-  for (const o of options) {
-    const r = walkFrom([o], 0, rest)
-    if (r === 'unknown') return 'unknown'
-    for (const x of r) if (!out.includes(x)) out.push(x)
-  }
-  return out
-}
-
-/** Narrows a provisional 405 by the Parts that follow the one that rejected. @internal */
-export const lookAhead = (rejection: Rejection, parts: readonly AnyPart[], from: number): Rejection => {
-  const pending = pendingOf(rejection)
-  if (pending === undefined) return rejection
-  const kept: PendingAllow[] = []
-  for (const entry of pending) {
-    if (entry.rest === null) {
-      kept.push(entry)
-      continue
-    }
-    const rests = walkFrom(parts, from, entry.rest)
-    if (rests === 'unknown') kept.push({ allow: entry.allow, rest: null })
-    else for (const rest of rests) kept.push({ allow: entry.allow, rest })
-  }
-  return kept.length === 0 ? noMatch : fromPending(kept)
-}
 
 // ---------------------------------------------------------------------------------------------
 // pipe
@@ -93,17 +17,16 @@ export const lookAhead = (rejection: Rejection, parts: readonly AnyPart[], from:
 const seq = (parts: readonly AnyPart[]): Run => {
   const runs = parts as unknown as readonly Run[]
   const n = runs.length
-  const settle = (ctx: E.Left<Rejection>, i: number): Context =>
-    ctx.left._tag === 'MethodNotAllowed' && i + 1 < n ? left(lookAhead(ctx.left, parts, i + 1)) : ctx
   // Stays synchronous until a Part returns a thenable, then awaits once per such Part
-  // (DESIGN §7: a Promise per Part costs 3 to 7 % of a hello world).
+  // (a Promise per Part costs 3 to 7 % of a hello world).
   const run = (c: Conn, from: number): Result => {
     for (let i = from; i < n; i++) {
       const r = runs[i]!(c)
       if (isThenable(r)) {
-        return r.then((ctx) => (ctx._tag === 'Right' ? run(ctx.right, i + 1) : settle(ctx, i)))
+        const given = c
+        return r.then((ctx) => (ctx._tag === 'Right' ? run(ctx.right, i + 1) : settleStep(ctx, given, parts, i)))
       }
-      if (r._tag === 'Left') return settle(r, i)
+      if (r._tag === 'Left') return settleStep(r, c, parts, i)
       c = r.right
     }
     return right(c)
@@ -182,19 +105,24 @@ export function pipe(...parts: Part<never, unknown>[]): Part<never, unknown> {
 const alternatives = (options: readonly AnyPart[]): Run => {
   const runs = options as unknown as readonly Run[]
   const n = runs.length
-  const run = (c: Conn, from: number, best: Rejection | null): Result => {
+  const run = (c: Conn, from: number, seen: Candidate[] | null): Result => {
     for (let i = from; i < n; i++) {
       const r = runs[i]!(c)
       if (isThenable(r)) {
         return r.then((ctx) => {
-          if (ctx._tag === 'Right' || isFatal(ctx.left)) return ctx
-          return run(c, i + 1, best === null ? ctx.left : better(best, ctx.left))
+          if (ctx._tag === 'Right') return ctx
+          const all = seen ?? []
+          gather(all, ctx, c, options[i]!.shape)
+          return isFatal(ctx.left) ? ctx : run(c, i + 1, all)
         })
       }
-      if (r._tag === 'Right' || isFatal(r.left)) return r
-      best = best === null ? r.left : better(best, r.left)
+      if (r._tag === 'Right') return r
+      // a failed handler ends the choice at once (a provisional one whose path cannot match has
+      // already become NoMatch in its pipe)
+      if (isFatal(r.left)) return r
+      gather((seen ??= []), r, c, options[i]!.shape)
     }
-    return left(best ?? noMatch)
+    return seen === null ? MISSED : refuse(seen)
   }
   return (c) => run(c, 0, null)
 }
@@ -327,13 +255,36 @@ export const recover = <I extends Conn, O extends Conn>(
     if (value === undefined) return left(r)
     return settleReturned(value, c)
   }
-  return part<I, O>(
-    ((c: Conn) => {
-      const r = run(c)
-      if (isThenable(r)) return r.then((ctx) => (ctx._tag === 'Right' ? ctx : onLeft(ctx.left, c)))
-      return r._tag === 'Right' ? r : onLeft(r.left, c)
-    }) as unknown as (c: I) => Result<O>,
+  return rescue(
+    run,
+    onLeft,
     { _tag: 'Recover', part: inner as unknown as AnyPart, onLeft },
     'recover',
+  ) as unknown as Part<I, O>
+}
+
+/**
+ * @internal `recover`'s run over any inner run: the compiler passes the compiled inner tree.
+ * A rejection the function passes on keeps its standing (what follows may still narrow it).
+ */
+export const rescue = (
+  run: Run,
+  onLeft: (r: Rejection, c: Conn) => Result,
+  shape: Shape,
+  label: string,
+): Part<Conn, Conn> => {
+  const settle = (ctx: Context, c: Conn): Result => {
+    if (ctx._tag === 'Right') return ctx
+    const out = onLeft(ctx.left, c)
+    return !isThenable(out) && out._tag === 'Left' && out.left === ctx.left ? ctx : out
+  }
+  return part(
+    (c: Conn) => {
+      const r = run(c)
+      if (isThenable(r)) return r.then((ctx) => settle(ctx, c))
+      return settle(r, c)
+    },
+    shape,
+    label,
   )
 }

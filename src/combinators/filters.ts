@@ -6,7 +6,14 @@
 import Negotiator from 'negotiator'
 import { type Conn, withRoute } from '../context/conn.js'
 import { type Part, type Shape, left, part, right } from '../context/context.js'
-import { type Rejection, fromPending, noMatch, notAcceptable, unsupportedMediaType } from '../context/rejection.js'
+import {
+  type Rejection,
+  handlerFailed,
+  methodNotAllowed,
+  noMatch,
+  notAcceptable,
+  unsupportedMediaType,
+} from '../context/rejection.js'
 import { exactMatcher, fromMiss, mergeParams, prefixMatcher, type PathMatcher } from '../internal/pattern.js'
 import type { ParamsOf } from '../internal/params.js'
 import { callSite } from '../internal/where.js'
@@ -26,10 +33,12 @@ export const method = (...methods: readonly string[]): Part<Conn, Conn> => {
   if (methods.length === 0) throw new TypeError('sapwood: method() needs at least one method name')
   const allow = methods.map((m) => m.toUpperCase())
   const only = allow.length === 1 ? allow[0] : undefined
+  // provisional: the enclosing pipe turns it into NoMatch where the path cannot match
+  const no = left(methodNotAllowed(allow))
   return part(
     only !== undefined
-      ? (c: Conn) => (c.method === only ? right(c) : left(fromPending([{ allow, rest: c.rest }])))
-      : (c: Conn) => (allow.includes(c.method) ? right(c) : left(fromPending([{ allow, rest: c.rest }]))),
+      ? (c: Conn) => (c.method === only ? right(c) : no)
+      : (c: Conn) => (allow.includes(c.method) ? right(c) : no),
     { _tag: 'Method', methods: allow },
     only === undefined ? `method(${allow.join(', ')})` : only === 'DELETE' ? 'del' : only.toLowerCase(),
   )
@@ -198,7 +207,17 @@ const guard = (
     rejection,
   }
   const no = left(rejection)
-  return part((c: Conn) => (predicate(c) ? right(c) : no), shape, label)
+  return part(
+    (c: Conn) => {
+      try {
+        return predicate(c) ? right(c) : no
+      } catch (error) {
+        return left(handlerFailed(error))
+      }
+    },
+    shape,
+    label,
+  )
 }
 
 type Expect = string | ((value: string) => boolean)

@@ -6,21 +6,22 @@
 import { type Body, type Conn, update } from '../context/conn.js'
 import { type Part, builder } from '../context/context.js'
 import { withHeader } from '../internal/headers.js'
-import { response } from './builders.js'
+import { checkHeaderValue, response } from './builders.js'
 
-/** A builder that sets a status and, when given, the body. */
+/** A builder that sets a status and, when given, the body; without one it keeps the draft's. */
 const withStatus =
   (status: number, name: string) =>
   (body?: Body): Part<Conn, Conn> =>
     response(status, body, name)
 
+/** A builder for a status that never carries a body (204, 304): sets it and clears the body. */
+const withoutBody = (status: number, name: string) => (): Part<Conn, Conn> => response(status, null, name)
+
 /** A redirect builder: sets the status and `Location`, and an empty body. */
 const redirectTo =
   (status: number, name: string) =>
   (location: string): Part<Conn, Conn> => {
-    if (typeof location !== 'string' || /[\r\n]/.test(location)) {
-      throw new TypeError('sapwood: a redirect location must be a string without line breaks')
-    }
+    checkHeaderValue('location', location)
     return builder(
       (c: Conn) => update(c, { status, respBody: '', respHeaders: withHeader(c.respHeaders, 'location', location) }),
       `${name}('${location}')`,
@@ -31,7 +32,9 @@ const redirectTo =
 // --- successful ------------------------------------------------------------
 
 /**
- * 200 OK: sets the status and, when given, the body.
+ * 200 OK: sets the status and, when given, the body. `ok()` without an argument keeps the body
+ * drafted so far (by `setBody`, `json` or an earlier builder), so it can end a branch that drafted
+ * its body already.
  *
  * @example
  * import { ok } from 'sapwood'
@@ -43,7 +46,7 @@ const redirectTo =
 export const ok = withStatus(200, 'ok')
 
 /**
- * 201 Created: sets the status and, when given, the body.
+ * 201 Created: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { created } from 'sapwood'
@@ -55,7 +58,7 @@ export const ok = withStatus(200, 'ok')
 export const created = withStatus(201, 'created')
 
 /**
- * 202 Accepted: sets the status and, when given, the body.
+ * 202 Accepted: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { accepted } from 'sapwood'
@@ -67,7 +70,8 @@ export const created = withStatus(201, 'created')
 export const accepted = withStatus(202, 'accepted')
 
 /**
- * 204 No Content: sets the status and, when given, the body. Sends no body.
+ * 204 No Content: sets the status and clears the body drafted so far (a 204 never carries one);
+ * it takes no body.
  *
  * @example
  * import { noContent } from 'sapwood'
@@ -76,12 +80,13 @@ export const accepted = withStatus(202, 'accepted')
  * @category successful
  * @since 0.1.0
  */
-export const noContent = withStatus(204, 'noContent')
+export const noContent = withoutBody(204, 'noContent')
 
 // --- redirection ------------------------------------------------------------
 
 /**
- * 301 Moved Permanently: sets the status and `Location`, with an empty body.
+ * 301 Moved Permanently: sets the status and `Location`, with an empty body. A location that a
+ * header cannot hold (CR, LF, NUL, ...) throws a TypeError when the Part is made.
  *
  * @example
  * import { movedPermanently } from 'sapwood'
@@ -117,7 +122,8 @@ export const found = redirectTo(302, 'found')
 export const seeOther = redirectTo(303, 'seeOther')
 
 /**
- * 304 Not Modified: sets the status and, when given, the body. Sends no body.
+ * 304 Not Modified: sets the status and clears the body drafted so far (a 304 never carries one);
+ * it takes no body. The headers drafted so far (`ETag`, `Cache-Control`, ...) are kept.
  *
  * @example
  * import { notModified } from 'sapwood'
@@ -126,7 +132,7 @@ export const seeOther = redirectTo(303, 'seeOther')
  * @category redirection
  * @since 0.1.0
  */
-export const notModified = withStatus(304, 'notModified')
+export const notModified = withoutBody(304, 'notModified')
 
 /**
  * 307 Temporary Redirect: sets the status and `Location`, with an empty body.
@@ -155,7 +161,7 @@ export const permanentRedirect = redirectTo(308, 'permanentRedirect')
 // --- request errors ------------------------------------------------------------
 
 /**
- * 400 Bad Request: sets the status and, when given, the body.
+ * 400 Bad Request: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { badRequest } from 'sapwood'
@@ -167,7 +173,7 @@ export const permanentRedirect = redirectTo(308, 'permanentRedirect')
 export const badRequest = withStatus(400, 'badRequest')
 
 /**
- * 401 Unauthorized: sets the status and, when given, the body.
+ * 401 Unauthorized: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { unauthorized } from 'sapwood'
@@ -179,7 +185,7 @@ export const badRequest = withStatus(400, 'badRequest')
 export const unauthorized = withStatus(401, 'unauthorized')
 
 /**
- * 403 Forbidden: sets the status and, when given, the body.
+ * 403 Forbidden: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { forbidden } from 'sapwood'
@@ -191,7 +197,7 @@ export const unauthorized = withStatus(401, 'unauthorized')
 export const forbidden = withStatus(403, 'forbidden')
 
 /**
- * 404 Not Found: sets the status and, when given, the body.
+ * 404 Not Found: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { notFound } from 'sapwood'
@@ -203,7 +209,8 @@ export const forbidden = withStatus(403, 'forbidden')
 export const notFound = withStatus(404, 'notFound')
 
 /**
- * 405 Method Not Allowed: sets the status and, when given, the body.
+ * 405 Method Not Allowed: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { methodNotAllowed } from 'sapwood'
@@ -215,7 +222,8 @@ export const notFound = withStatus(404, 'notFound')
 export const methodNotAllowed = withStatus(405, 'methodNotAllowed')
 
 /**
- * 406 Not Acceptable: sets the status and, when given, the body.
+ * 406 Not Acceptable: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { notAcceptable } from 'sapwood'
@@ -227,7 +235,8 @@ export const methodNotAllowed = withStatus(405, 'methodNotAllowed')
 export const notAcceptable = withStatus(406, 'notAcceptable')
 
 /**
- * 407 Proxy Authentication Required: sets the status and, when given, the body.
+ * 407 Proxy Authentication Required: sets the status and, when given, the body (else keeps the body
+ * drafted so far).
  *
  * @example
  * import { proxyAuthenticationRequired } from 'sapwood'
@@ -239,7 +248,8 @@ export const notAcceptable = withStatus(406, 'notAcceptable')
 export const proxyAuthenticationRequired = withStatus(407, 'proxyAuthenticationRequired')
 
 /**
- * 408 Request Timeout: sets the status and, when given, the body.
+ * 408 Request Timeout: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { requestTimeout } from 'sapwood'
@@ -251,7 +261,7 @@ export const proxyAuthenticationRequired = withStatus(407, 'proxyAuthenticationR
 export const requestTimeout = withStatus(408, 'requestTimeout')
 
 /**
- * 409 Conflict: sets the status and, when given, the body.
+ * 409 Conflict: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { conflict } from 'sapwood'
@@ -263,7 +273,7 @@ export const requestTimeout = withStatus(408, 'requestTimeout')
 export const conflict = withStatus(409, 'conflict')
 
 /**
- * 410 Gone: sets the status and, when given, the body.
+ * 410 Gone: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { gone } from 'sapwood'
@@ -275,7 +285,8 @@ export const conflict = withStatus(409, 'conflict')
 export const gone = withStatus(410, 'gone')
 
 /**
- * 411 Length Required: sets the status and, when given, the body.
+ * 411 Length Required: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { lengthRequired } from 'sapwood'
@@ -287,7 +298,8 @@ export const gone = withStatus(410, 'gone')
 export const lengthRequired = withStatus(411, 'lengthRequired')
 
 /**
- * 412 Precondition Failed: sets the status and, when given, the body.
+ * 412 Precondition Failed: sets the status and, when given, the body (else keeps the body drafted
+ * so far).
  *
  * @example
  * import { preconditionFailed } from 'sapwood'
@@ -299,7 +311,8 @@ export const lengthRequired = withStatus(411, 'lengthRequired')
 export const preconditionFailed = withStatus(412, 'preconditionFailed')
 
 /**
- * 413 Payload Too Large: sets the status and, when given, the body.
+ * 413 Payload Too Large: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { payloadTooLarge } from 'sapwood'
@@ -311,7 +324,7 @@ export const preconditionFailed = withStatus(412, 'preconditionFailed')
 export const payloadTooLarge = withStatus(413, 'payloadTooLarge')
 
 /**
- * 414 URI Too Long: sets the status and, when given, the body.
+ * 414 URI Too Long: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { uriTooLong } from 'sapwood'
@@ -323,7 +336,8 @@ export const payloadTooLarge = withStatus(413, 'payloadTooLarge')
 export const uriTooLong = withStatus(414, 'uriTooLong')
 
 /**
- * 415 Unsupported Media Type: sets the status and, when given, the body.
+ * 415 Unsupported Media Type: sets the status and, when given, the body (else keeps the body
+ * drafted so far).
  *
  * @example
  * import { unsupportedMediaType } from 'sapwood'
@@ -335,7 +349,8 @@ export const uriTooLong = withStatus(414, 'uriTooLong')
 export const unsupportedMediaType = withStatus(415, 'unsupportedMediaType')
 
 /**
- * 416 Range Not Satisfiable: sets the status and, when given, the body.
+ * 416 Range Not Satisfiable: sets the status and, when given, the body (else keeps the body drafted
+ * so far).
  *
  * @example
  * import { requestedRangeNotSatisfiable } from 'sapwood'
@@ -347,7 +362,8 @@ export const unsupportedMediaType = withStatus(415, 'unsupportedMediaType')
 export const requestedRangeNotSatisfiable = withStatus(416, 'requestedRangeNotSatisfiable')
 
 /**
- * 417 Expectation Failed: sets the status and, when given, the body.
+ * 417 Expectation Failed: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { expectationFailed } from 'sapwood'
@@ -359,7 +375,8 @@ export const requestedRangeNotSatisfiable = withStatus(416, 'requestedRangeNotSa
 export const expectationFailed = withStatus(417, 'expectationFailed')
 
 /**
- * 426 Upgrade Required: sets the status and, when given, the body.
+ * 426 Upgrade Required: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { upgradeRequired } from 'sapwood'
@@ -371,7 +388,8 @@ export const expectationFailed = withStatus(417, 'expectationFailed')
 export const upgradeRequired = withStatus(426, 'upgradeRequired')
 
 /**
- * 428 Precondition Required: sets the status and, when given, the body.
+ * 428 Precondition Required: sets the status and, when given, the body (else keeps the body drafted
+ * so far).
  *
  * @example
  * import { preconditionRequired } from 'sapwood'
@@ -383,7 +401,8 @@ export const upgradeRequired = withStatus(426, 'upgradeRequired')
 export const preconditionRequired = withStatus(428, 'preconditionRequired')
 
 /**
- * 429 Too Many Requests: sets the status and, when given, the body.
+ * 429 Too Many Requests: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { tooManyRequests } from 'sapwood'
@@ -395,7 +414,8 @@ export const preconditionRequired = withStatus(428, 'preconditionRequired')
 export const tooManyRequests = withStatus(429, 'tooManyRequests')
 
 /**
- * 431 Request Header Fields Too Large: sets the status and, when given, the body.
+ * 431 Request Header Fields Too Large: sets the status and, when given, the body (else keeps the
+ * body drafted so far).
  *
  * @example
  * import { requestHeaderFieldsTooLarge } from 'sapwood'
@@ -407,7 +427,8 @@ export const tooManyRequests = withStatus(429, 'tooManyRequests')
 export const requestHeaderFieldsTooLarge = withStatus(431, 'requestHeaderFieldsTooLarge')
 
 /**
- * 451 Unavailable For Legal Reasons: sets the status and, when given, the body.
+ * 451 Unavailable For Legal Reasons: sets the status and, when given, the body (else keeps the body
+ * drafted so far).
  *
  * @example
  * import { unavailableForLegalReasons } from 'sapwood'
@@ -421,7 +442,8 @@ export const unavailableForLegalReasons = withStatus(451, 'unavailableForLegalRe
 // --- server errors ------------------------------------------------------------
 
 /**
- * 500 Internal Server Error: sets the status and, when given, the body.
+ * 500 Internal Server Error: sets the status and, when given, the body (else keeps the body drafted
+ * so far).
  *
  * @example
  * import { internalServerError } from 'sapwood'
@@ -433,7 +455,8 @@ export const unavailableForLegalReasons = withStatus(451, 'unavailableForLegalRe
 export const internalServerError = withStatus(500, 'internalServerError')
 
 /**
- * 501 Not Implemented: sets the status and, when given, the body.
+ * 501 Not Implemented: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { notImplemented } from 'sapwood'
@@ -445,7 +468,7 @@ export const internalServerError = withStatus(500, 'internalServerError')
 export const notImplemented = withStatus(501, 'notImplemented')
 
 /**
- * 502 Bad Gateway: sets the status and, when given, the body.
+ * 502 Bad Gateway: sets the status and, when given, the body (else keeps the body drafted so far).
  *
  * @example
  * import { badGateway } from 'sapwood'
@@ -457,7 +480,8 @@ export const notImplemented = withStatus(501, 'notImplemented')
 export const badGateway = withStatus(502, 'badGateway')
 
 /**
- * 503 Service Unavailable: sets the status and, when given, the body.
+ * 503 Service Unavailable: sets the status and, when given, the body (else keeps the body drafted
+ * so far).
  *
  * @example
  * import { serviceUnavailable } from 'sapwood'
@@ -469,7 +493,8 @@ export const badGateway = withStatus(502, 'badGateway')
 export const serviceUnavailable = withStatus(503, 'serviceUnavailable')
 
 /**
- * 504 Gateway Timeout: sets the status and, when given, the body.
+ * 504 Gateway Timeout: sets the status and, when given, the body (else keeps the body drafted so
+ * far).
  *
  * @example
  * import { gatewayTimeout } from 'sapwood'
@@ -481,7 +506,8 @@ export const serviceUnavailable = withStatus(503, 'serviceUnavailable')
 export const gatewayTimeout = withStatus(504, 'gatewayTimeout')
 
 /**
- * 505 HTTP Version Not Supported: sets the status and, when given, the body.
+ * 505 HTTP Version Not Supported: sets the status and, when given, the body (else keeps the body
+ * drafted so far).
  *
  * @example
  * import { httpVersionNotSupported } from 'sapwood'
@@ -493,7 +519,8 @@ export const gatewayTimeout = withStatus(504, 'gatewayTimeout')
 export const httpVersionNotSupported = withStatus(505, 'httpVersionNotSupported')
 
 /**
- * 511 Network Authentication Required: sets the status and, when given, the body.
+ * 511 Network Authentication Required: sets the status and, when given, the body (else keeps the
+ * body drafted so far).
  *
  * @example
  * import { networkAuthenticationRequired } from 'sapwood'

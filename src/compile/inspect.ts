@@ -5,8 +5,8 @@
  */
 import { type Conn, makeConn } from '../context/conn.js'
 import type { Context, Part, Result, Shape } from '../context/context.js'
-import { type Rejection, better, isFatal, noMatch } from '../context/rejection.js'
-import { lookAhead } from '../combinators/compose.js'
+import type { Rejection } from '../context/rejection.js'
+import { type Candidate, MISSED, gather, isFatal, refuse, settleStep } from '../context/ranking.js'
 import { type AnyPart, declaredOf } from './plan.js'
 import { compile, planOf } from './trie.js'
 
@@ -127,10 +127,7 @@ export const explain = async (
       for (let i = 0; i < shape.parts.length; i++) {
         const ctx = await trace(shape.parts[i]!, current, depth + 1)
         if (ctx._tag === 'Left') {
-          const settled: Context<Conn> =
-            ctx.left._tag === 'MethodNotAllowed' && i + 1 < shape.parts.length
-              ? { _tag: 'Left', left: lookAhead(ctx.left, shape.parts, i + 1) }
-              : ctx
+          const settled: Context<Conn> = settleStep(ctx, current, shape.parts, i)
           steps[at] = { depth, label: 'pipe', outcome: settled._tag === 'Left' ? settled.left._tag : 'Right' }
           return settled
         }
@@ -140,18 +137,27 @@ export const explain = async (
     }
     if (shape._tag === 'Choose') {
       placeholder()
-      let best: Rejection | null = null
+      const seen: Candidate[] = []
       for (const option of shape.options) {
         const ctx = await trace(option, c, depth + 1)
         if (ctx._tag === 'Right' || isFatal(ctx.left)) {
           steps[at] = { depth, label: 'choose', outcome: ctx._tag === 'Right' ? 'Right' : ctx.left._tag }
           return ctx
         }
-        best = best === null ? ctx.left : better(best, ctx.left)
+        gather(seen, ctx, c, option.shape)
       }
-      const result: Context<Conn> = { _tag: 'Left', left: best ?? noMatch }
+      const result: Context<Conn> & { _tag: 'Left' } = (seen.length === 0 ? MISSED : refuse(seen)) as Context<Conn> & {
+        _tag: 'Left'
+      }
       steps[at] = { depth, label: 'choose', outcome: result.left._tag }
       return result
+    }
+    if (shape._tag === 'Decorate') {
+      placeholder()
+      const inner = await trace(shape.part, c, depth + 1)
+      const ctx: Context<Conn> = inner._tag === 'Right' ? { _tag: 'Right', right: shape.finish(inner.right, c) } : inner
+      steps[at] = { depth, label: p.label, outcome: ctx._tag === 'Right' ? 'Right' : ctx.left._tag }
+      return ctx
     }
     if (shape._tag === 'Recover') {
       placeholder()

@@ -36,12 +36,10 @@ export interface Guard {
   /** Indices of the path filters that the trie decides (their work is done once, at `applyAt`). */
   readonly hoisted: readonly number[]
   /**
-   * The leaf need not run when its path does not match: it then rejects with NoMatch, or, when
-   * `preGuarded`, with what its steps before the first path filter say (see the trie).
+   * The leaf need not run when its path does not match: it then rejects with NoMatch (what a
+   * step in front of its paths says is provisional, and counts only where the path matches).
    */
   readonly skippable: boolean
-  /** A guard that rejects with its own reason (`accepts`, `filter(p, unauthorized())`…) stands before the paths. */
-  readonly preGuarded: boolean
   /** When the path matches and the method does not, the leaf certainly rejects with 405 {methods}. */
   readonly methodStatic: boolean
   /** The path filters the trie decided, in order (for `routes` and `explain`). */
@@ -108,11 +106,12 @@ export const flatten = (root: AnyPart): AnyPart[][] => {
   return go(root)
 }
 
-/** Could the 405 look-ahead rule out a path at this step (a path filter, or an empty choose)? */
+/** Could the look-ahead rule out a way at this step (a path or method filter, an empty choose)? */
 const canNarrow = (p: AnyPart): boolean => {
   const shape = p.shape
   switch (shape._tag) {
     case 'Path':
+    case 'Method':
       return true
     case 'Seq':
       return shape.parts.some(canNarrow)
@@ -130,17 +129,15 @@ const NONE: Guard = {
   mode: 'exact',
   hoisted: [],
   skippable: false,
-  preGuarded: false,
   methodStatic: false,
   labels: [],
 }
 
 /**
  * Reads the guard of a leaf from its leading steps. The path filters are hoisted only while
- * nothing between them can observe the path (`applyAt`, the last of them, is where their
- * effect is applied at run time). When its path does not match, the leaf rejects with NoMatch,
- * or with the reason of a guard before its first path filter (`preGuarded`), which the trie
- * then asks without running the leaf.
+ * nothing between them can observe the path or params (`applyAt`, the last of them, is where
+ * their effect is applied at run time): a guard or builder that says it reads `any` ends them.
+ * When its path does not match, the leaf rejects with NoMatch.
  */
 export const guardOf = (steps: readonly AnyPart[]): Guard => {
   let methods: readonly string[] | null = null
@@ -149,14 +146,14 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
   let mode: 'exact' | 'prefix' = 'prefix'
   const hoisted: number[] = []
   const labels: string[] = []
-  let preGuarded = false
-  let guardBeforeMethod = false
   let i = 0
   scan: for (; i < steps.length; i++) {
     const s = steps[i]!
     const shape = s.shape
     switch (shape._tag) {
       case 'Pure':
+        // a builder that may read the path or params must see them as the interpreter does
+        if (pattern !== null && shape.reads === 'any') break scan
         continue
       case 'Method':
         if (methods === null) {
@@ -165,12 +162,10 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
         }
         continue
       case 'Guard':
-        // between path filters, a user predicate may read the path (it must see it as the
-        // interpreter would) and a guard with its own reason may answer for a path that matched
-        // only in part: the joined pattern stops there
-        if (pattern !== null && (shape.reads === 'any' || shape.rejects === 'Other')) break scan
-        if (shape.rejects === 'Other') preGuarded = true
-        if (methods === null) guardBeforeMethod = true
+        // between path filters, a user predicate may read the path: it must see it as the
+        // interpreter would, so the joined pattern stops there. A guard that fails in front of
+        // (some of) the paths is provisional, and the trie re-runs such a leaf as written.
+        if (pattern !== null && shape.reads === 'any') break scan
         continue
       case 'Path':
         if (shape.mode === 'prefix' && shape.pattern === '') continue
@@ -199,8 +194,12 @@ export const guardOf = (steps: readonly AnyPart[]): Guard => {
     } else if (shape._tag !== 'Pure') break
   }
   const after = steps.slice(Math.max(methodIndex, hoisted[hoisted.length - 1]!) + 1)
-  const methodStatic = methods !== null && !guardBeforeMethod && !after.some(canNarrow)
-  return { methods, methodAt: methodIndex, pattern, mode, hoisted, skippable: true, preGuarded, methodStatic, labels }
+  // When the path matches and the method does not, the leaf says 405 whatever its guards say
+  // (a provisional rejection in front of the method filter counts as the method miss), unless
+  // a later path or method filter could still rule the way out.
+  const single = steps.filter((s) => s.shape._tag === 'Method').length === 1
+  const methodStatic = methods !== null && single && !after.some(canNarrow)
+  return { methods, methodAt: methodIndex, pattern, mode, hoisted, skippable: true, methodStatic, labels }
 }
 
 /** Where a leaf's last hoisted path filter was declared (`file:line:column`), if it has one. */

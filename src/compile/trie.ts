@@ -16,9 +16,18 @@ import {
   withRoute,
 } from '../context/conn.js'
 import { type Context, type Part, type Result, isThenable, left, part } from '../context/context.js'
-import { type Rejection, better, fromPending, isFatal, noMatch } from '../context/rejection.js'
-import { lookAhead, pipe } from '../combinators/compose.js'
-import { type PathMatcher, exactMatcher, mergeParams, prefixMatcher, routerOptions } from '../internal/pattern.js'
+import { type Rejection, handlerFailed, methodNotAllowed } from '../context/rejection.js'
+import { type Candidate, MISSED, gather, isFatal, refuse, settleStep } from '../context/ranking.js'
+import { pipe, rescue } from '../combinators/compose.js'
+import { decorated } from '../combinators/decorate.js'
+import {
+  type Found,
+  type PathMatcher,
+  exactMatcher,
+  mergeParams,
+  prefixMatcher,
+  routerOptions,
+} from '../internal/pattern.js'
 import { type AnyPart, type Guard, type Leaf, declaredOf, flatten, guardOf } from './plan.js'
 import { overlapTest } from './overlap.js'
 
@@ -32,17 +41,20 @@ interface Compiled extends Leaf {
   readonly opsPathsAndMethod: Ops
   readonly applyAt: number
   readonly matcher: PathMatcher | null
-  /** The 405 this leaf answers when only its method is wrong. */
-  readonly notAllowed: Context | null
+  /** The 405 this leaf answers when only its method is wrong (its Allow set). */
+  readonly notAllowed: Rejection | null
+  /**
+   * What the look-ahead of that 405 sees after the leaf's paths: the rest of the path, or
+   * nothing it can read (a `handle` or `recover` stands there) — as the interpreter's walk does.
+   */
+  readonly opaqueTail: boolean
 }
 
 const RUN = 0
 const ALLOW = 1
-/** The leaf's path does not match: only ask the guards in front of its paths for their reason. */
-const PRE = 2
 /** One thing to do for a request routed to a trie node: run a leaf or count its static 405. */
 interface Entry {
-  readonly kind: typeof RUN | typeof ALLOW | typeof PRE
+  readonly kind: typeof RUN | typeof ALLOW
   readonly leaf: Compiled
   /** The trie did not prove this leaf's own pattern: match it again (overlaps, prefixes). */
   readonly recheck: boolean
@@ -103,7 +115,8 @@ const cache = new WeakMap<Part<Conn, Conn>, Part<Conn, Conn>>()
 
 const toCompiled = (id: number, steps: readonly AnyPart[], hoist: boolean): Compiled => {
   const guard: Guard = hoist ? guardOf(steps) : { ...guardOf(steps), skippable: false }
-  const run = (steps.length === 1 ? steps[0]! : pipe(...(steps as Part<Conn, Conn>[]))) as Part<Conn, Conn>
+  // always a pipe, even of one step: its Left then carries the standing the step's shape gives
+  const run: Part<Conn, Conn> = pipe(...(steps as Part<Conn, Conn>[]))
   const applyAt = guard.hoisted.length === 0 ? -1 : guard.hoisted[guard.hoisted.length - 1]!
   const skipPaths = steps.map((_, i) => guard.hoisted.includes(i))
   const skipPathsAndMethod = steps.map((_, i) => guard.hoisted.includes(i) || i === guard.methodAt)
@@ -123,12 +136,23 @@ const toCompiled = (id: number, steps: readonly AnyPart[], hoist: boolean): Comp
     opsPathsAndMethod: opsFor(steps, skipPathsAndMethod, applyAt),
     applyAt,
     matcher,
-    notAllowed: guard.methods === null ? null : left(fromPending([{ allow: guard.methods, rest: null }])),
+    notAllowed: guard.methods === null ? null : methodNotAllowed(guard.methods),
+    opaqueTail: opaqueAfter(steps, Math.max(guard.methodAt, applyAt) + 1),
   }
 }
 
+/** True when the first step from `from` that the look-ahead cannot pass over is user code. */
+const opaqueAfter = (steps: readonly AnyPart[], from: number): boolean => {
+  for (let i = from; i < steps.length; i++) {
+    const tag = steps[i]!.shape._tag
+    if (tag === 'Pure' || tag === 'Guard') continue
+    return tag === 'Opaque' || tag === 'Recover'
+  }
+  return false
+}
+
 // The request path: no closure is made per request while every step stays synchronous
-// (a Promise or closure per request costs 3 to 7 % of a hello world, DESIGN §7).
+// (a Promise or closure per request costs 3 to 7 % of a hello world).
 
 // What runLeaf does at each step, decided when the app is compiled.
 const SKIP = 0
@@ -152,7 +176,12 @@ const draftOf = (leaf: { readonly steps: readonly AnyPart[] }, ops: Ops): Draft 
     if (kind === SKIP || kind === APPLY) continue
     const shape = leaf.steps[i]!.shape
     if (kind !== BUILD || shape._tag !== 'Pure' || shape.reads !== 'response') return null
-    c = shape.apply(c)
+    try {
+      c = shape.apply(c)
+    } catch {
+      // a builder that throws does so on every request: let it, where the interpreter would
+      return null
+    }
   }
   return { status: c.status, headers: c.respHeaders, body: c.respBody }
 }
@@ -189,6 +218,7 @@ const opsFor = (steps: readonly AnyPart[], skip: readonly boolean[], applyAt: nu
 /**
  * Runs a hoisted leaf from step `from`: the path filters' work is done once, at `applyAt`, with
  * what the trie found; builders and guards are called directly (no Right is made for them).
+ * Builders and guards are user functions too: a throw is a failed handler, as in the interpreter.
  */
 const runLeaf = (
   leaf: Compiled,
@@ -202,6 +232,7 @@ const runLeaf = (
   const kinds = ops.kinds
   const n = kinds.length
   for (let i = from; i < n; i++) {
+    let r: Result
     switch (kinds[i]) {
       case SKIP:
         continue
@@ -209,67 +240,71 @@ const runLeaf = (
         conn = withRoute(conn, mergeParams(conn.params, params), rest)
         continue
       case BUILD:
-        conn = ops.builds[i]!(conn)
+        try {
+          conn = ops.builds[i]!(conn)
+        } catch (error) {
+          return settleLeaf(leaf, c0, conn, { _tag: 'Left', left: handlerFailed(error) }, i)
+        }
         continue
       case GUARD:
-        if (ops.tests[i]!(conn)) continue
-        return ops.fails[i]!
+        try {
+          if (ops.tests[i]!(conn)) continue
+          r = ops.fails[i]!
+        } catch (error) {
+          r = left(handlerFailed(error))
+        }
+        return settleLeaf(leaf, c0, conn, r as Context & { _tag: 'Left' }, i)
+      default:
+        r = leaf.runSteps[i]!(conn)
     }
-    const r = leaf.runSteps[i]!(conn)
     if (isThenable(r)) {
+      const given = conn
       return r.then((ctx) =>
-        ctx._tag === 'Right' ? runLeaf(leaf, ops, c0, ctx.right, i + 1, params, rest) : settleLeaf(leaf, c0, ctx, i),
+        ctx._tag === 'Right'
+          ? runLeaf(leaf, ops, c0, ctx.right, i + 1, params, rest)
+          : settleLeaf(leaf, c0, given, ctx, i),
       )
     }
-    if (r._tag === 'Left') return settleLeaf(leaf, c0, r, i)
+    if (r._tag === 'Left') return settleLeaf(leaf, c0, conn, r, i)
     conn = r.right
   }
   return { _tag: 'Right', right: conn }
 }
 
-const settleLeaf = (leaf: Compiled, c0: Conn, ctx: Context, i: number): Result => {
-  if (ctx._tag === 'Right' || ctx.left._tag !== 'MethodNotAllowed' || i + 1 >= leaf.runSteps.length) return ctx
-  // A 405 raised before the paths were applied would look ahead from a stale rest; the steps
-  // before them are synchronous filters and builders, so running the leaf as written is exact.
+/** The Left of a leaf whose step `i`, given `conn`, rejected: as the interpreter's pipe says it. */
+const settleLeaf = (leaf: Compiled, c0: Conn, conn: Conn, ctx: Context & { _tag: 'Left' }, i: number): Result => {
+  // Before the hoisted paths were applied, `conn` has not consumed them: the steps up to there
+  // are filters and builders (a rejection is rare), so running the leaf as written is exact.
   if (i < leaf.applyAt) return leaf.run(c0)
-  return left(lookAhead(ctx.left, leaf.steps, i + 1))
+  return settleStep(ctx, conn, leaf.steps, i)
 }
 
 /**
- * What a leaf whose path does not match rejects with: the reason of the first guard in front of
- * its paths that fails, or NoMatch (`undefined`). A method filter that fails there ends it with
- * NoMatch, as the 405 look-ahead would (the path does not match).
+ * Runs one entry; `undefined` means the leaf's path does not match: it rejects with NoMatch
+ * (whatever stands in front of its paths could only say something provisional there).
  */
-const preRejection = (leaf: Compiled, c: Conn): Context | undefined => {
-  if (!leaf.guard.preGuarded) return undefined
-  const end = leaf.guard.hoisted[0]!
-  for (let i = 0; i < end; i++) {
-    const shape = leaf.steps[i]!.shape
-    if (shape._tag === 'Method') {
-      if (!shape.methods.includes(c.method)) return undefined
-    } else if (shape._tag === 'Guard' && !shape.test(c)) {
-      return shape.rejects === 'NoMatch' ? undefined : leaf.opsPaths.fails[i]
-    }
-  }
-  return undefined
-}
-
-/** Runs one entry; `undefined` means the leaf rejects with NoMatch without running. */
 const runEntry = (e: Entry, c: Conn, found: Params | null): Result | undefined => {
   const leaf = e.leaf
   if (e.whole) return leaf.run(c)
-  if (e.kind === PRE) return preRejection(leaf, c)
   let params = found!
   let rest = ''
   if (e.recheck) {
     const m = leaf.matcher!.match(c.rest)
-    if (m === 'miss') return preRejection(leaf, c)
+    if (m === 'miss') return undefined
     // a malformed escape: let the leaf itself say which rejection comes first
     if (typeof m === 'string') return leaf.run(c)
     params = m.params
     rest = m.rest
   }
-  if (e.kind === ALLOW) return leaf.notAllowed!
+  if (e.kind === ALLOW) {
+    return refuse([
+      {
+        rejection: leaf.notAllowed!,
+        method: c.method,
+        reach: [{ rest: leaf.opaqueTail ? null : rest, methods: leaf.guard.methods }],
+      },
+    ])
+  }
   const draft = e.draft
   if (draft !== null && isUndrafted(c)) {
     return {
@@ -286,25 +321,27 @@ const runEntries = (
   c: Conn,
   found: Params | null,
   from: number,
-  best: Rejection | null,
+  seen: Candidate[] | null,
 ): Result => {
   for (let i = from; i < entries.length; i++) {
-    const ctx = runEntry(entries[i]!, c, found)
+    const e = entries[i]!
+    const ctx = runEntry(e, c, found)
     if (ctx === undefined) continue
     // the last candidate with nothing to compare its rejection to: its answer is the answer
     // (one promise hop fewer for the usual async route, a single candidate)
-    if (best === null && i === entries.length - 1) return ctx
+    if (seen === null && i === entries.length - 1) return ctx
     if (isThenable(ctx)) {
-      return ctx.then((x) =>
-        x._tag === 'Right' || isFatal(x.left)
-          ? x
-          : runEntries(entries, c, found, i + 1, best === null ? x.left : better(best, x.left)),
-      )
+      return ctx.then((x) => {
+        if (x._tag === 'Right') return x
+        const all = seen ?? []
+        gather(all, x, c, e.leaf.run.shape)
+        return isFatal(x.left) ? x : runEntries(entries, c, found, i + 1, all)
+      })
     }
     if (ctx._tag === 'Right' || isFatal(ctx.left)) return ctx
-    best = best === null ? ctx.left : better(best, ctx.left)
+    gather((seen ??= []), ctx, c, e.leaf.run.shape)
   }
-  return left(best ?? noMatch)
+  return seen === null ? MISSED : refuse(seen)
 }
 
 const methodsOf = (leaves: readonly Compiled[]): string[] => {
@@ -331,60 +368,10 @@ const nodeFor = (
   methods: readonly string[],
   overlaps: (route: string, leaf: Compiled) => boolean,
 ): Node => {
-  const candidates = leaves.filter(
-    (leaf) => leaf.matcher === null || leaf.guard.preGuarded || (route !== null && overlaps(route, leaf)),
-  )
-  const isCandidate = (leaf: Compiled): boolean => leaf.matcher === null || (route !== null && overlaps(route, leaf))
-  const build = (method: string | null): Entry[] => {
-    const out: Entry[] = []
-    for (const [k, entry] of entriesFor(candidates, route, method).entries()) {
-      const leaf = candidates[k]!
-      if (isCandidate(leaf)) {
-        out.push(entry)
-        continue
-      }
-      // a run of leaves whose paths cannot match and whose guards in front are the same Parts
-      // gives one reason: ask those guards once (pipe(filter(auth), choose([...routes])))
-      const last = out[out.length - 1]
-      if (last?.kind === PRE && samePre(last.leaf, leaf)) continue
-      out.push({ kind: PRE, leaf, recheck: false, whole: false, ops: leaf.opsPaths, draft: null })
-    }
-    return out
-  }
+  const candidates = leaves.filter((leaf) => leaf.matcher === null || (route !== null && overlaps(route, leaf)))
   const byMethod: Record<string, readonly Entry[]> = Object.create(null) as Record<string, readonly Entry[]>
-  for (const m of methods) byMethod[m] = build(m)
-  return { byMethod, other: build(null) }
-}
-
-/**
- * The steps that decide a leaf's reason when its path does not match: those in front of its
- * paths, up to the last guard with its own reason (after it only NoMatch can come), builders
- * left out. Two leaves whose lists are alike answer alike for every request.
- */
-const preSteps = (leaf: Compiled): AnyPart[] => {
-  const steps = leaf.steps.slice(0, leaf.guard.hoisted[0]).filter((s) => s.shape._tag !== 'Pure')
-  let last = -1
-  steps.forEach((s, i) => {
-    if (s.shape._tag === 'Guard' && s.shape.rejects === 'Other') last = i
-  })
-  return steps.slice(0, last + 1)
-}
-
-const samePre = (a: Compiled, b: Compiled): boolean => {
-  const x = preSteps(a)
-  const y = preSteps(b)
-  if (x.length !== y.length) return false
-  return x.every((s, i) => {
-    const t = y[i]!
-    if (s === t) return true
-    // method filters are alike when they allow the same methods (each route makes its own)
-    return (
-      s.shape._tag === 'Method' &&
-      t.shape._tag === 'Method' &&
-      s.shape.methods.length === t.shape.methods.length &&
-      s.shape.methods.every((m) => (t.shape as { methods: readonly string[] }).methods.includes(m))
-    )
-  })
+  for (const m of methods) byMethod[m] = entriesFor(candidates, route, m)
+  return { byMethod, other: entriesFor(candidates, route, null) }
 }
 
 const shadowedBy = (earlier: Compiled, later: Compiled): boolean => {
@@ -408,6 +395,23 @@ const describe = (leaf: Leaf): string => {
   return `${leaf.guard.methods?.join('|') ?? '*'} ${leaf.guard.pattern ?? '(any path)'} (leaf #${leaf.id}: ${steps}${
     where === null ? '' : `, at ${where}`
   })`
+}
+
+/** A step kept whole by the flattening, compiled when it holds more than one leaf. */
+const nested = (step: AnyPart, options: CompileOptions): AnyPart => {
+  const shape = step.shape
+  if (shape._tag === 'Recover') {
+    const inner = nested(shape.part, options)
+    if (inner === shape.part) return step
+    return rescue(inner as unknown as Run, shape.onLeft, shape, step.label)
+  }
+  if (shape._tag === 'Decorate') {
+    const inner = nested(shape.part, options)
+    if (inner === shape.part) return step
+    return decorated(inner as unknown as Run, shape, step.label)
+  }
+  if ((shape._tag !== 'Choose' && shape._tag !== 'Seq') || flatten(step).length < 2) return step
+  return compile(step as unknown as Part<Conn, Conn>, options)
 }
 
 /**
@@ -435,7 +439,10 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
     return cached
   }
   const root = app as unknown as AnyPart
-  const stepLists = flatten(root)
+  // A subtree that stays whole inside a leaf (behind a `handle`, under a `recover`, or followed
+  // by a step that may reject) gets a trie of its own: what stands in front of a `choose` costs
+  // what it costs itself, and the `choose` is still dispatched by one lookup.
+  const stepLists = flatten(root).map((steps) => steps.map((step) => nested(step, options)))
   // A pattern that find-my-way refuses in the combined trie (e.g. two names for one param)
   // does not fail the app: its leaves run for every path instead, as the interpreter would.
   const refused = new Set<number>()
@@ -482,17 +489,14 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
   const interpret = app as unknown as Run
 
   const dispatch = (c: Conn): Result => {
-    const found = router.find('GET', c.rest) as { params: Params; store: Node | null } | null
-    let node: Node
-    let params: Params | null = null
-    if (found === null) node = miss
-    else if (found.store === null)
-      return interpret(c) // a malformed percent-escape: rare
-    else {
-      node = found.store
-      params = found.params
-    }
-    return runEntries(node.byMethod[c.method] ?? node.other, c, params, 0, null)
+    // every pattern in the trie starts with "/": a path used up (inside a prefix) matches none of
+    // them, though find-my-way would read "" as "/"
+    const found = c.rest === '' ? null : (router.find('GET', c.rest) as unknown as Found)
+    if (found === null) return runEntries(miss.byMethod[c.method] ?? miss.other, c, null, 0, null)
+    // a malformed percent-escape (rare): let the tree say which rejection comes first
+    if (found.store === null) return interpret(c)
+    const node = found.store as Node
+    return runEntries(node.byMethod[c.method] ?? node.other, c, found.params, 0, null)
   }
 
   const compiled = part(dispatch, app.shape, `compile(${app.label})`)

@@ -158,7 +158,7 @@ const parseQuery = (search: string): Query => {
 }
 
 // A class rather than object spread: every Conn shares one hidden class, and the query is
-// parsed only when a Part reads it (DESIGN §7: eager query parsing and spreads cost per request).
+// parsed only when a Part reads it (eager query parsing and spreads cost time on every request).
 class ConnRecord implements Conn {
   /** @internal the parsed query, once read (a plain field: private fields cost per Conn made) */
   parsed: Query | undefined
@@ -182,8 +182,12 @@ class ConnRecord implements Conn {
 
   get query(): Query {
     if (this.parsed === undefined) {
-      const q = this.url.indexOf('?')
-      this.parsed = q === -1 ? EMPTY : parseQuery(this.url.slice(q + 1))
+      // The query ends at a fragment, as the path does; a `?` inside the fragment starts none.
+      const url = this.url
+      const q = url.indexOf('?')
+      const hash = url.indexOf('#')
+      this.parsed =
+        q === -1 || (hash !== -1 && hash < q) ? EMPTY : parseQuery(url.slice(q + 1, hash === -1 ? url.length : hash))
     }
     return this.parsed
   }

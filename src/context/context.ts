@@ -41,7 +41,7 @@ export type PathMatch = { readonly params: Params; readonly rest: string } | 'mi
  *   than headers and query (a user `filter` may read params and the rest of the path);
  * - `Opaque`: anything else (`handle`, body decoders);
  * - `Method`, `Path`: the two filters the trie can decide;
- * - `Seq`, `Choose`, `Recover`: composition, with the composed Parts.
+ * - `Seq`, `Choose`, `Recover`, `Decorate`: composition, with the composed Parts.
  *
  * @category model
  * @since 0.1.0
@@ -81,6 +81,14 @@ export type Shape =
       readonly _tag: 'Recover'
       readonly part: Part<never, unknown>
       readonly onLeft: (rejection: Rejection, conn: Conn) => Result
+    }
+  | {
+      readonly _tag: 'Decorate'
+      readonly part: Part<never, unknown>
+      /** Answers a request before the tree runs (a CORS preflight), or says nothing. */
+      readonly early: ((request: Conn) => Conn | undefined) | undefined
+      /** Shapes an answer; at the root of an app, every answer (rejections included). */
+      readonly finish: (answer: Conn, request: Conn) => Conn
     }
 
 /**
@@ -143,17 +151,7 @@ export const builder = (
   reads: 'response' | 'any' = 'any',
 ): Part<Conn, Conn> => part((c: Conn) => ({ _tag: 'Right', right: apply(c) }), { _tag: 'Pure', apply, reads }, label)
 
-/**
- * True when a Result is a promise (a Part had to wait); Parts stay synchronous otherwise.
- *
- *
- * @example
- * import { isThenable } from 'sapwood'
- * isThenable(Promise.resolve(1)) // true
- *
- * @category guards
- * @since 0.1.0
- */
+/** @internal True when a Result is a promise (a Part had to wait); Parts stay synchronous otherwise. */
 export const isThenable = <A>(u: A | PromiseLike<A>): u is PromiseLike<A> =>
   typeof (u as { then?: unknown } | null)?.then === 'function'
 

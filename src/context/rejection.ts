@@ -12,14 +12,49 @@
  */
 export type Rejection =
   | { readonly _tag: 'NoMatch' }
+  | { readonly _tag: 'NotFound'; readonly detail?: string }
   | { readonly _tag: 'MethodNotAllowed'; readonly allow: readonly string[] }
   | { readonly _tag: 'Unauthorized'; readonly challenge?: string }
+  | { readonly _tag: 'Forbidden'; readonly detail?: string }
   | { readonly _tag: 'UnsupportedMediaType'; readonly supported: readonly string[] }
   | { readonly _tag: 'NotAcceptable'; readonly available: readonly string[] }
   | { readonly _tag: 'BadRequest'; readonly details: string }
+  | { readonly _tag: 'Unprocessable'; readonly errors: readonly FieldError[] }
+  | { readonly _tag: 'Conflict'; readonly detail?: string }
+  | { readonly _tag: 'TooManyRequests'; readonly retryAfter?: number }
+  | ({ readonly _tag: 'Problem' } & ProblemInit)
   | { readonly _tag: 'PayloadTooLarge'; readonly limit: number }
   | { readonly _tag: 'UriTooLong' }
   | { readonly _tag: 'HandlerFailed'; readonly error: unknown }
+
+/**
+ * One error of a field of the request (a body, query or params field): where, and what is wrong.
+ *
+ * @category model
+ * @since 0.2.0
+ */
+export interface FieldError {
+  /** A JSON Pointer to the field (`/email`), or `''` for the whole value. */
+  readonly path: string
+  readonly message: string
+}
+
+/**
+ * Any other 4xx or 5xx answer as an RFC 9457 problem: the status, and the members of its
+ * `application/problem+json` body (`extensions` are added to the body as they are).
+ *
+ * @category model
+ * @since 0.2.0
+ */
+export interface ProblemInit {
+  readonly status: number
+  readonly title?: string
+  readonly detail?: string
+  readonly type?: string
+  readonly extensions?: Readonly<Record<string, unknown>>
+  /** Response headers to send with it (e.g. `retry-after`), lower-case names. */
+  readonly headers?: Readonly<Record<string, string>>
+}
 
 /**
  * The tag of a rejection.
@@ -30,7 +65,9 @@ export type Rejection =
 export type RejectionTag = Rejection['_tag']
 
 /**
- * No branch matched the path (404).
+ * This branch does not match the request (404 when no branch does). Raised by path filters and
+ * guards; a handler that says it after its route matched means "nothing here" (see
+ * `notFound` for the same with a detail).
  *
  *
  * @example
@@ -66,8 +103,11 @@ export const methodNotAllowed = (allow: readonly string[]): Rejection => ({ _tag
  * @category constructors
  * @since 0.1.0
  */
-export const unauthorized = (challenge?: string): Rejection =>
-  challenge === undefined ? { _tag: 'Unauthorized' } : { _tag: 'Unauthorized', challenge }
+export const unauthorized = (challenge?: string): Rejection => {
+  if (challenge === undefined) return { _tag: 'Unauthorized' }
+  checkHeader('www-authenticate', challenge)
+  return { _tag: 'Unauthorized', challenge }
+}
 
 /**
  * The request body's media type is not one the branch reads (415).
@@ -150,76 +190,102 @@ export const uriTooLong: Rejection = { _tag: 'UriTooLong' }
  */
 export const handlerFailed = (error: unknown): Rejection => ({ _tag: 'HandlerFailed', error })
 
-// Least specific first: a branch that got further explains the failure better (DESIGN §2).
-const RANK: Readonly<Record<RejectionTag, number>> = {
-  NoMatch: 0,
-  MethodNotAllowed: 1,
-  Unauthorized: 2,
-  UnsupportedMediaType: 3,
-  NotAcceptable: 4,
-  BadRequest: 5,
-  UriTooLong: 6,
-  PayloadTooLarge: 7,
-  HandlerFailed: 8,
-}
-
 /**
- * The rank of a rejection: higher means the branch got further and explains the failure better.
- *
+ * The route matched, the resource does not exist (404), with a detail safe to show the client.
  *
  * @example
- * import { rejection } from 'sapwood'
- * rejection.rank(rejection.badRequest('x')) > rejection.rank(rejection.noMatch) // true
+ * import { rejection, handle, left } from 'sapwood'
+ * handle(() => left(rejection.notFound('No article "hello"')))
  *
- * @category ranking
- * @since 0.1.0
+ * @category constructors
+ * @since 0.2.0
  */
-export const rank = (r: Rejection): number => RANK[r._tag]
+export const notFound = (detail?: string): Rejection =>
+  detail === undefined ? { _tag: 'NotFound' } : { _tag: 'NotFound', detail }
 
 /**
- * True for rejections that end `choose` at once instead of trying the next option: a failed
- * handler is a bug to report, not a reason to answer from another branch.
- *
+ * The client is known but may not do this (403).
  *
  * @example
- * import { rejection } from 'sapwood'
- * rejection.isFatal(rejection.handlerFailed(new Error())) // true
+ * import { rejection, handle, left } from 'sapwood'
+ * handle(() => left(rejection.forbidden('Only the author may edit')))
  *
- * @category ranking
- * @since 0.1.0
+ * @category constructors
+ * @since 0.2.0
  */
-export const isFatal = (r: Rejection): boolean => r._tag === 'HandlerFailed'
-
-const mergeAllow = (a: readonly string[], b: readonly string[]): readonly string[] => {
-  const out = [...a]
-  for (const m of b) if (!out.includes(m)) out.push(m)
-  return out
-}
+export const forbidden = (detail?: string): Rejection =>
+  detail === undefined ? { _tag: 'Forbidden' } : { _tag: 'Forbidden', detail }
 
 /**
- * Keeps the better of two rejections: the higher rank wins, the earlier one on a tie, and two
- * `MethodNotAllowed` merge their `Allow` sets.
+ * The request conflicts with the state of the resource (409).
  *
  * @example
- * import { rejection } from 'sapwood'
- * rejection.better(rejection.noMatch, rejection.methodNotAllowed(['GET'])) // MethodNotAllowed, allow GET
+ * import { rejection, handle, left } from 'sapwood'
+ * handle(() => left(rejection.conflict('The username is taken')))
  *
- * @category ranking
- * @since 0.1.0
+ * @category constructors
+ * @since 0.2.0
  */
-export const better = (a: Rejection, b: Rejection): Rejection => {
-  if (a._tag === 'MethodNotAllowed' && b._tag === 'MethodNotAllowed') {
-    // A plain 405 (made by user code) is an entry that nothing can narrow any more.
-    const pa = pendings.get(a) ?? [{ allow: a.allow, rest: null }]
-    const pb = pendings.get(b) ?? [{ allow: b.allow, rest: null }]
-    return fromPending([...pa, ...pb])
+export const conflict = (detail?: string): Rejection =>
+  detail === undefined ? { _tag: 'Conflict' } : { _tag: 'Conflict', detail }
+
+/**
+ * The request is well-formed but its fields are wrong (422), with every field error; the body
+ * lists them as `errors: [{ path, message }]`.
+ *
+ * @example
+ * import { rejection, handle, left } from 'sapwood'
+ * handle(() => left(rejection.unprocessable([{ path: '/email', message: 'must be an email' }])))
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const unprocessable = (errors: readonly FieldError[]): Rejection => ({ _tag: 'Unprocessable', errors })
+
+/**
+ * The client sent too many requests (429), with `Retry-After` (seconds) when given.
+ *
+ * @example
+ * import { rejection, handle, left } from 'sapwood'
+ * handle(() => left(rejection.tooManyRequests(30)))
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const tooManyRequests = (retryAfter?: number): Rejection => {
+  if (retryAfter !== undefined && (!Number.isInteger(retryAfter) || retryAfter < 0)) {
+    throw new RangeError(`sapwood: tooManyRequests(${retryAfter}): Retry-After must be a whole number of seconds`)
   }
-  return RANK[b._tag] > RANK[a._tag] ? b : a
+  return retryAfter === undefined ? { _tag: 'TooManyRequests' } : { _tag: 'TooManyRequests', retryAfter }
+}
+
+/**
+ * Any other 4xx or 5xx answer as an RFC 9457 problem (`type`, `title`, `detail`, extension
+ * members, and headers of its own).
+ *
+ * @example
+ * import { rejection, handle, left } from 'sapwood'
+ * handle(() => left(rejection.problem({ status: 402, title: 'Payment Required', extensions: { balance: 0 } })))
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const problem = (init: ProblemInit): Rejection => {
+  if (!Number.isInteger(init.status) || init.status < 400 || init.status > 599) {
+    throw new RangeError(`sapwood: problem({ status: ${init.status} }): the status must be a 4xx or 5xx`)
+  }
+  for (const [name, value] of Object.entries(init.headers ?? {})) checkHeader(name, value)
+  return { _tag: 'Problem', ...init }
+}
+
+const checkHeader = (name: string, value: string): void => {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) || /[\r\n\0]/.test(value)) {
+    throw new TypeError(`sapwood: "${name}" cannot be sent as a header with that value`)
+  }
 }
 
 /**
  * The HTTP status that answers a rejection.
- *
  *
  * @example
  * import { rejection } from 'sapwood'
@@ -231,17 +297,28 @@ export const better = (a: Rejection, b: Rejection): Rejection => {
 export const statusOf = (r: Rejection): number => {
   switch (r._tag) {
     case 'NoMatch':
+    case 'NotFound':
       return 404
     case 'MethodNotAllowed':
       return 405
     case 'Unauthorized':
       return 401
+    case 'Forbidden':
+      return 403
     case 'UnsupportedMediaType':
       return 415
     case 'NotAcceptable':
       return 406
     case 'BadRequest':
       return 400
+    case 'Unprocessable':
+      return 422
+    case 'Conflict':
+      return 409
+    case 'TooManyRequests':
+      return 429
+    case 'Problem':
+      return r.status
     case 'PayloadTooLarge':
       return 413
     case 'UriTooLong':
@@ -253,11 +330,17 @@ export const statusOf = (r: Rejection): number => {
 
 const TITLES: Readonly<Record<RejectionTag, string>> = {
   NoMatch: 'Not Found',
+  NotFound: 'Not Found',
   MethodNotAllowed: 'Method Not Allowed',
   Unauthorized: 'Unauthorized',
+  Forbidden: 'Forbidden',
   UnsupportedMediaType: 'Unsupported Media Type',
   NotAcceptable: 'Not Acceptable',
   BadRequest: 'Bad Request',
+  Unprocessable: 'Unprocessable Content',
+  Conflict: 'Conflict',
+  TooManyRequests: 'Too Many Requests',
+  Problem: 'Error',
   PayloadTooLarge: 'Payload Too Large',
   UriTooLong: 'URI Too Long',
   HandlerFailed: 'Internal Server Error',
@@ -275,6 +358,13 @@ const detailOf = (r: Rejection): string | undefined => {
       return r.details
     case 'PayloadTooLarge':
       return `The body is larger than ${r.limit} bytes`
+    case 'NotFound':
+    case 'Forbidden':
+    case 'Conflict':
+    case 'Problem':
+      return r.detail
+    case 'Unprocessable':
+      return r.errors.length === 1 ? r.errors[0]!.message : `${r.errors.length} fields are invalid`
     default:
       return undefined
   }
@@ -295,36 +385,35 @@ export const rejectionResponse = (
   r: Rejection,
 ): { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } => {
   const status = statusOf(r)
-  const headers: Record<string, string> = { 'content-type': 'application/problem+json' }
-  if (r._tag === 'MethodNotAllowed') headers['allow'] = r.allow.join(', ')
-  if (r._tag === 'Unauthorized' && r.challenge !== undefined) headers['www-authenticate'] = r.challenge
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>
+  headers['content-type'] = 'application/problem+json'
   const detail = detailOf(r)
-  const problem = { type: 'about:blank', title: TITLES[r._tag], status, ...(detail === undefined ? {} : { detail }) }
-  return { status, headers, body: JSON.stringify(problem) }
-}
-
-/**
- * A method filter's rejection is provisional: it becomes a 405 only if the rest of its branch
- * could still match the path. Each entry is the methods one filter allows and the path still to
- * match after it (`null` once nothing more can be known statically). Kept beside the rejection,
- * not in it, so that the public union stays plain data. @internal
- */
-export interface PendingAllow {
-  readonly allow: readonly string[]
-  readonly rest: string | null
-}
-
-const pendings = new WeakMap<Rejection, readonly PendingAllow[]>()
-
-/** @internal the provisional entries of a MethodNotAllowed, if any */
-export const pendingOf = (r: Rejection): readonly PendingAllow[] | undefined => pendings.get(r)
-
-/** @internal a MethodNotAllowed built from provisional entries; NoMatch when none is left */
-export const fromPending = (entries: readonly PendingAllow[]): Rejection => {
-  if (entries.length === 0) return noMatch
-  let allow: readonly string[] = entries[0]!.allow
-  for (let i = 1; i < entries.length; i++) allow = mergeAllow(allow, entries[i]!.allow)
-  const r = methodNotAllowed(allow)
-  pendings.set(r, entries)
-  return r
+  const body: Record<string, unknown> = {
+    type: 'about:blank',
+    title: TITLES[r._tag],
+    status,
+  }
+  if (detail !== undefined) body['detail'] = detail
+  switch (r._tag) {
+    case 'MethodNotAllowed':
+      headers['allow'] = r.allow.join(', ')
+      break
+    case 'Unauthorized':
+      if (r.challenge !== undefined) headers['www-authenticate'] = r.challenge
+      break
+    case 'TooManyRequests':
+      if (r.retryAfter !== undefined) headers['retry-after'] = String(r.retryAfter)
+      break
+    case 'Unprocessable':
+      body['errors'] = r.errors.map((e) => ({ path: e.path, message: e.message }))
+      break
+    case 'Problem':
+      if (r.type !== undefined) body['type'] = r.type
+      body['title'] = r.title ?? TITLES.Problem
+      // extension members never replace the standard ones
+      for (const [k, v] of Object.entries(r.extensions ?? {})) if (!(k in body)) body[k] = v
+      for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v
+      break
+  }
+  return { status, headers, body: JSON.stringify(body) }
 }

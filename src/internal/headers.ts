@@ -1,5 +1,5 @@
 // Response-header records: copied key by key into a fresh null-prototype record. Object spread
-// would give a dictionary-mode object that enumerates 20-100x slower when written (DESIGN §7).
+// would give a dictionary-mode object that enumerates 20-100x slower when written.
 import type { ResponseHeaders } from '../context/conn.js'
 
 export type HeaderValue = string | readonly string[]

@@ -26,6 +26,9 @@ export const routerOptions = {
   onBadUrl: () => BAD,
 } as const
 
+/** What find-my-way found for a path: a route, or (store null) a malformed percent-escape. */
+export type Found = { readonly params: Params; readonly store: unknown } | null
+
 /** The number of path segments a pattern spans: its slashes outside regex parentheses. */
 const segmentCount = (pattern: string): number => {
   let depth = 0
@@ -52,8 +55,6 @@ export const validatePattern = (pattern: string, mode: 'exact' | 'prefix'): stri
   }
   return pattern
 }
-
-type Found = { readonly params: Params; readonly store: unknown } | null
 
 const routerFor = (pattern: string, what: string): ((p: string) => Found) => {
   const router = FindMyWay(routerOptions as unknown as FindMyWay.Config<FindMyWay.HTTPVersion.V1>)

@@ -8,6 +8,7 @@ import * as sap from 'sapwood'
 const { choose, pipe, get, post, path, ok, handle } = sap
 
 let release: () => void = () => undefined
+let started: () => void = () => undefined
 const app = choose([
   pipe(get, path('/'), ok('hello')),
   pipe(
@@ -19,6 +20,7 @@ const app = choose([
     get,
     path('/slow'),
     handle(async () => {
+      started()
       await new Promise<void>((r) => (release = r))
       return ok('slow done')
     }),
@@ -34,7 +36,44 @@ const app = choose([
     handle(async (c) => ok(new TextDecoder().decode(await c.source.read(16)))),
   ),
   pipe(sap.del, path('/'), sap.noContent()),
+  pipe(
+    get,
+    path('/framed'),
+    sap.setHeader('transfer-encoding', 'chunked'),
+    sap.setHeader('content-length', '999'),
+    ok('hello'),
+  ),
+  pipe(
+    get,
+    path('/headers'),
+    handle((c) =>
+      sap.json({
+        inherited: ['constructor', 'toString', '__proto__', 'hasOwnProperty'].filter((k) => k in c.headers),
+        types: [...new Set(Object.values(c.headers).map((v) => typeof v))],
+        multi: c.headers['x-multi'],
+        cookie: c.headers['cookie'],
+        setCookie: c.headers['set-cookie'],
+      }),
+    ),
+  ),
+  pipe(
+    get,
+    path('/ctor'),
+    sap.header('constructor', (v) => v.startsWith('x')),
+    ok('matched'),
+  ),
 ])
+
+/** The status line, the headers (lower-case names, in order) and the body of a raw answer. */
+const parse = (answer: string): { status: string; headers: [string, string][]; body: string } => {
+  const end = answer.indexOf('\r\n\r\n')
+  const [status = '', ...lines] = answer.slice(0, end).split('\r\n')
+  const headers = lines.map((l): [string, string] => {
+    const colon = l.indexOf(':')
+    return [l.slice(0, colon).toLowerCase(), l.slice(colon + 1).trim()]
+  })
+  return { status, headers, body: answer.slice(end + 4) }
+}
 
 /** Sends raw bytes and resolves with what the server answered (bounded by a timeout). */
 const raw = (port: number, bytes: string): Promise<string> =>
@@ -81,7 +120,7 @@ describe('serve (node adapter, real sockets)', () => {
     await missing.text()
     const wrong = await fetch(`${server.url}/users/1`, { method: 'PUT' })
     assert.equal(wrong.status, 405)
-    assert.equal(wrong.headers.get('allow'), 'GET, HEAD')
+    assert.equal(wrong.headers.get('allow'), 'GET, HEAD, OPTIONS')
     await wrong.text()
     const head = await fetch(`${server.url}/users/42`, { method: 'HEAD' })
     assert.equal(head.status, 200)
@@ -117,6 +156,47 @@ describe('serve (node adapter, real sockets)', () => {
     assert.equal((await fetch(`${server.url}/`)).status, 200)
   })
 
+  it('frames the body itself: a drafted transfer-encoding and content-length are dropped (issue #8)', async () => {
+    const { port } = new URL(server.url)
+    const answer = parse(await raw(Number(port), 'GET /framed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
+    assert.equal(answer.status, 'HTTP/1.1 200 OK')
+    const framing = answer.headers.filter(([name]) => name === 'content-length' || name === 'transfer-encoding')
+    assert.deepEqual(framing, [['content-length', '5']])
+    assert.equal(answer.body, 'hello')
+  })
+
+  it('gives request headers as strings with nothing inherited; repeated ones joined (issue #8)', async () => {
+    const { port } = new URL(server.url)
+    const request = [
+      'GET /headers HTTP/1.1',
+      'Host: x',
+      'X-Multi: a',
+      'x-multi: b',
+      'Cookie: a=1',
+      'Cookie: b=2',
+      'Set-Cookie: c=3',
+      'Set-Cookie: d=4',
+      'Connection: close',
+    ]
+    const answer = parse(await raw(Number(port), `${request.join('\r\n')}\r\n\r\n`))
+    assert.equal(answer.status, 'HTTP/1.1 200 OK')
+    assert.deepEqual(JSON.parse(answer.body), {
+      inherited: [],
+      types: ['string'],
+      multi: 'a, b',
+      cookie: 'a=1; b=2',
+      setCookie: 'c=3, d=4',
+    })
+  })
+
+  it("answers 404, not 500, when header('constructor', …) finds no such header (issue #8)", async () => {
+    const res = await fetch(`${server.url}/ctor`)
+    assert.equal(res.status, 404)
+    await res.text()
+    const sent = await fetch(`${server.url}/ctor`, { headers: { constructor: 'xyz' } })
+    assert.equal(await sent.text(), 'matched')
+  })
+
   it('answers a malformed percent-escape with 400', async () => {
     const { port } = new URL(server.url)
     const answer = await raw(Number(port), 'GET /users/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
@@ -138,13 +218,38 @@ describe('serve: lifecycle', () => {
 
   it('drains the request in flight on close()', async () => {
     const server = await sap.serve(app, { port: 0 })
+    const inFlight = new Promise<void>((r) => (started = r))
     const pending = fetch(`${server.url}/slow`)
-    await new Promise((r) => setTimeout(r, 50))
+    await inFlight
     const closing = server.close()
     release()
     const res = await pending
     assert.equal(await res.text(), 'slow done')
     await closing
+  })
+
+  it('answers the request in flight with Connection: close and resolves close() right after (issue #8)', async () => {
+    const server = await sap.serve(app, { port: 0 })
+    const inFlight = new Promise<void>((r) => (started = r))
+    const pending = fetch(`${server.url}/slow`)
+    await inFlight
+    let closedAt = 0
+    const closing = server.close().then(() => (closedAt = performance.now()))
+    try {
+      release()
+      const res = await pending
+      const answeredAt = performance.now()
+      assert.equal(res.headers.get('connection'), 'close')
+      assert.equal(await res.text(), 'slow done')
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 1000)))
+      const first = await Promise.race([closing.then(() => 'closed' as const), late])
+      clearTimeout(timer)
+      assert.equal(first, 'closed', 'close() still pending 1 s after the answer')
+      assert.ok(closedAt - answeredAt < 1000, `close() resolved ${closedAt - answeredAt} ms after the answer`)
+    } finally {
+      await closing
+    }
   })
 
   it('honours PORT from the environment', async () => {

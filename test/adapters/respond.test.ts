@@ -47,7 +47,7 @@ describe('respond', () => {
 
   it('answers 405 with Allow, HEAD listed after GET', async () => {
     const res = await inject(app, { method: 'DELETE', url: '/data' })
-    assert.equal(res.headers['allow'], 'GET, HEAD, POST')
+    assert.equal(res.headers['allow'], 'GET, HEAD, POST, OPTIONS')
     assert.equal(res.json<{ status: number }>().status, 405)
   })
 
@@ -111,7 +111,10 @@ describe('respond', () => {
   })
 
   it('sends no body and no Content-Length for 204 and 304', async () => {
-    for (const p of [sap.noContent('ignored'), sap.notModified('ignored')]) {
+    for (const p of [
+      sap.pipe(sap.setBody('dropped'), sap.noContent()),
+      sap.pipe(sap.setBody('dropped'), sap.notModified()),
+    ]) {
       const res = await inject(p, { url: '/' })
       assert.equal(res.body, '')
       assert.equal(res.headers['content-length'], undefined)

@@ -23,6 +23,20 @@ const drafted = async (): Promise<Conn> =>
 
 const INVALID_NAMES = ['', 'bad name', 'x:y', 'ü', 'a\r\nb', 'x\ty']
 
+/** Values a header cannot hold, with what the TypeError says about them. */
+const INVALID_VALUES: readonly (readonly [value: string, says: RegExp])[] = [
+  ['a\rb', /a carriage return \(CR, U\+000D\) at index 1/],
+  ['a\nb', /a line feed \(LF, U\+000A\) at index 1/],
+  ['a\r\nset-cookie: admin=1', /CR/],
+  ['a\0b', /a NUL \(U\+0000\)/],
+  ['a\x01b', /the control character U\+0001/],
+  ['a\x7fb', /the control character U\+007F/],
+  ['price: 5 €', /the character U\+20AC, outside Latin-1/],
+]
+
+/** Values a header can hold: visible ASCII, space, tab, Latin-1 (obs-text), nothing. */
+const VALID_VALUES = ['no-store', 'a b\tc', 'café', '\xff', '']
+
 describe('response', () => {
   it('sets the status and the body', async () => {
     const out = await expectRight(sap.response(418, "I'm a teapot")(conn('GET', '/')))
@@ -139,6 +153,29 @@ describe('setHeader', () => {
   it('throws a TypeError for an invalid name', () => {
     for (const name of INVALID_NAMES) assert.throws(() => sap.setHeader(name, 'v'), TypeError, JSON.stringify(name))
   })
+
+  it('throws a TypeError naming the header and the character for a value it cannot hold (issue #8)', () => {
+    for (const [value, says] of INVALID_VALUES) {
+      assert.throws(() => sap.setHeader('X-Note', value), { name: 'TypeError', message: /header "x-note"/ })
+      assert.throws(() => sap.setHeader('x-note', value), { name: 'TypeError', message: says }, JSON.stringify(value))
+      assert.throws(() => sap.setHeader('set-cookie', ['a=1', value]), TypeError, JSON.stringify(value))
+    }
+  })
+
+  it('accepts visible ASCII, space, tab, Latin-1 and an empty value', async () => {
+    for (const value of VALID_VALUES) {
+      const out = await expectRight(sap.setHeader('x-note', value)(conn('GET', '/')))
+      assert.equal(out.respHeaders['x-note'], value)
+    }
+  })
+
+  it('sends the values it checked, even when the array given is changed later', async () => {
+    const values = ['a=1', 'b=2']
+    const part = sap.setHeader('set-cookie', values)
+    values[1] = 'b=2\r\nx: y'
+    const out = await expectRight(part(conn('GET', '/')))
+    assert.deepEqual(out.respHeaders['set-cookie'], ['a=1', 'b=2'])
+  })
 })
 
 describe('appendHeader', () => {
@@ -165,6 +202,14 @@ describe('appendHeader', () => {
 
   it('throws a TypeError for an invalid name', () => {
     for (const name of INVALID_NAMES) assert.throws(() => sap.appendHeader(name, 'v'), TypeError, JSON.stringify(name))
+  })
+
+  it('throws a TypeError naming the header and the character for a value it cannot hold (issue #8)', () => {
+    for (const [value, says] of INVALID_VALUES) {
+      assert.throws(() => sap.appendHeader('Set-Cookie', value), { name: 'TypeError', message: /header "set-cookie"/ })
+      assert.throws(() => sap.appendHeader('set-cookie', value), { name: 'TypeError', message: says })
+    }
+    for (const value of VALID_VALUES) assert.doesNotThrow(() => sap.appendHeader('x-note', value))
   })
 })
 
@@ -207,6 +252,11 @@ describe('setMimeType', () => {
   it('sets Content-Type with a charset', async () => {
     const out = await expectRight(sap.setMimeType('text/csv', 'utf-8')(conn('GET', '/')))
     assert.equal(out.respHeaders['content-type'], 'text/csv; charset=utf-8')
+  })
+
+  it('throws a TypeError for a type or charset a header cannot hold', () => {
+    assert.throws(() => sap.setMimeType('text/html\r\nx: y'), { name: 'TypeError', message: /header "content-type"/ })
+    assert.throws(() => sap.setMimeType('text/html', 'utf-8\n'), TypeError)
   })
 
   it('replaces the Content-Type set before', async () => {
@@ -408,6 +458,15 @@ describe('builders never mutate the Conn they are given', () => {
 })
 
 describe('builders in a whole app', () => {
+  it('answer 500 through inject, as over a socket, when a handler sets a value a header cannot hold', async () => {
+    const app = sap.handle(() => sap.setHeader('x-note', 'a\r\nb'))
+    const errors: unknown[] = []
+    const res = await inject(app, { url: '/' }, { onError: (error) => void errors.push(error) })
+    assert.equal(res.status, 500)
+    assert.equal(res.headers['x-note'], undefined)
+    assert.match(String(errors[0]), /TypeError: sapwood: the value of header "x-note" contains a carriage return/)
+  })
+
   it('send the drafted status, headers and body', async () => {
     const app = sap.pipe(
       sap.get,

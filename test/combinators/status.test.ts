@@ -10,6 +10,7 @@ import { expectRight } from '../helpers.js'
 type Name = keyof typeof status
 type Row =
   | { readonly kind: 'status'; readonly name: Name; readonly code: number; readonly build: (body?: Body) => Part }
+  | { readonly kind: 'bodiless'; readonly name: Name; readonly code: number; readonly build: () => Part }
   | {
       readonly kind: 'redirect'
       readonly name: Name
@@ -18,6 +19,7 @@ type Row =
     }
 
 const s = (name: Name, code: number, build: (body?: Body) => Part): Row => ({ kind: 'status', name, code, build })
+const b = (name: Name, code: number, build: () => Part): Row => ({ kind: 'bodiless', name, code, build })
 const r = (name: Name, code: number, build: (location: string) => Part): Row => ({
   kind: 'redirect',
   name,
@@ -30,12 +32,12 @@ const TABLE: readonly Row[] = [
   s('ok', 200, status.ok),
   s('created', 201, status.created),
   s('accepted', 202, status.accepted),
-  s('noContent', 204, status.noContent),
+  b('noContent', 204, status.noContent),
   // redirection
   r('movedPermanently', 301, status.movedPermanently),
   r('found', 302, status.found),
   r('seeOther', 303, status.seeOther),
-  s('notModified', 304, status.notModified),
+  b('notModified', 304, status.notModified),
   r('temporaryRedirect', 307, status.temporaryRedirect),
   r('permanentRedirect', 308, status.permanentRedirect),
   // request errors
@@ -117,6 +119,15 @@ for (const row of TABLE) {
         assert.equal(out.respBody, 'previous')
         assert.equal('location' in out.respHeaders, false)
       })
+    } else if (row.kind === 'bodiless') {
+      const build = row.build
+
+      it(`sets status ${row.code}, clears the drafted body and keeps the headers`, async () => {
+        const out = await expectRight(build()(await drafted()))
+        assert.equal(out.status, row.code)
+        assert.equal(out.respBody, null)
+        assert.equal(out.respHeaders['x-before'], 'kept')
+      })
     } else {
       const build = row.build
 
@@ -133,9 +144,13 @@ for (const row of TABLE) {
         assert.equal(out.respHeaders['location'], '/second')
       })
 
-      it('throws a TypeError for a location with a line break', () => {
-        for (const location of ['/a\nb', '/a\r\nSet-Cookie: x=1', '/a\rb']) {
-          assert.throws(() => build(location), TypeError, JSON.stringify(location))
+      it('throws a TypeError naming Location for a location with CR, LF, NUL or another control', () => {
+        for (const location of ['/a\nb', '/a\r\nSet-Cookie: x=1', '/a\rb', '/a\0b', '/a\x7fb', '/€']) {
+          assert.throws(
+            () => build(location),
+            { name: 'TypeError', message: /header "location"/ },
+            JSON.stringify(location),
+          )
         }
       })
     }
@@ -147,13 +162,31 @@ describe('status builders', () => {
     for (const row of TABLE) {
       const before = await drafted()
       const headers = before.respHeaders
-      const part = row.kind === 'status' ? row.build('after') : row.build('/new')
+      const part =
+        row.kind === 'status' ? row.build('after') : row.kind === 'bodiless' ? row.build() : row.build('/new')
       await expectRight(part(before))
       assert.equal(before.status, 200, row.name)
       assert.equal(before.respBody, 'previous', row.name)
       assert.equal(before.respHeaders, headers, row.name)
       assert.deepEqual({ ...before.respHeaders }, { 'x-before': 'kept' }, row.name)
     }
+  })
+})
+
+describe('the types of the status builders (issue #8)', () => {
+  it('give noContent and notModified no body argument', () => {
+    assert.equal(status.noContent.length, 0)
+    assert.equal(status.notModified.length, 0)
+    // @ts-expect-error -- a 204 carries no body, so noContent takes none
+    status.noContent('dropped')
+    // @ts-expect-error -- a 304 carries no body, so notModified takes none
+    status.notModified('dropped')
+  })
+
+  it('let ok() without an argument keep the body drafted so far', async () => {
+    const out = await expectRight(sap.pipe(sap.setBody('drafted'), status.ok())(conn('GET', '/')))
+    assert.equal(out.respBody, 'drafted')
+    assert.equal((await inject(sap.pipe(sap.json({ a: 1 }), status.ok()), { url: '/' })).body, '{"a":1}')
   })
 })
 

@@ -19,6 +19,22 @@ describe('makeConn', () => {
     assert.deepEqual({ ...conn('GET', '/x').query }, {})
   })
 
+  it('ends the query at a fragment, as it ends the path (issue #8)', () => {
+    const table: readonly (readonly [url: string, path: string, query: Record<string, string>])[] = [
+      ['/a?x=1#top', '/a', { x: '1' }],
+      ['/a?x=1&y=2#top?z=3', '/a', { x: '1', y: '2' }],
+      ['/a?#top', '/a', {}],
+      ['/a#top?x=1', '/a', {}],
+      ['/a#top', '/a', {}],
+      ['http://example.com/a?x=1#top', '/a', { x: '1' }],
+    ]
+    for (const [url, path, query] of table) {
+      const c = sap.makeConn({ method: 'GET', url, headers: {} })
+      assert.equal(c.path, path, url)
+      assert.deepEqual({ ...c.query }, query, url)
+    }
+  })
+
   it('lower-cases test header names into a null-prototype record', () => {
     const c = conn('GET', '/', { headers: { 'X-Thing': '1' } })
     assert.equal(c.headers['x-thing'], '1')

@@ -1,7 +1,7 @@
 // Every `@example` in the JSDoc of src/ compiles (STYLE: every export has a short example that
 // compiles). The examples are type-checked, not run: some of them listen on a port.
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -41,7 +41,14 @@ const examplesOf = (file: string): Example[] => {
 
 describe('JSDoc examples', () => {
   const examples = sources(join(root, 'src')).flatMap(examplesOf)
-  after(() => rmSync(tmp, { recursive: true, force: true }))
+  after(() => {
+    rmSync(tmp, { recursive: true, force: true })
+    try {
+      rmdirSync(dirname(tmp))
+    } catch {
+      // another test still uses it, or removed it first
+    }
+  })
 
   it('finds an example on the exported combinators', () => {
     assert.ok(examples.length > 100, `only ${examples.length} examples found`)

@@ -20,24 +20,24 @@ interface Case {
 
 const cases: readonly Case[] = [
   {
-    // An empty choose is kept whole: flattened into no leaves at all, the filter in front of it
-    // would never run and its Unauthorized would become a NoMatch.
-    name: 'a filter in front of an empty choose still rejects with its own reason',
+    // A rejection in front of an empty choose is provisional, and no path gets through an empty
+    // choose: NoMatch in both modes (issue #7's ranking; it said Unauthorized before).
+    name: 'a filter in front of an empty choose rejects with NoMatch',
     app: pipe(
       sap.filter((c) => c.rest.length % 2 === 0, sap.rejection.unauthorized()),
       choose([]),
     ),
     method: 'GET',
     url: '/',
-    tag: 'Unauthorized',
+    tag: 'NoMatch',
   },
   {
-    name: 'accepts in front of an empty choose still rejects with NotAcceptable',
+    name: 'accepts in front of an empty choose rejects with NoMatch',
     app: pipe(sap.accepts('text/csv'), choose([])),
     method: 'GET',
     url: '/users',
     headers: { accept: 'application/json' },
-    tag: 'NotAcceptable',
+    tag: 'NoMatch',
   },
   {
     // The 405 look-ahead walks into the empty choose, which no path can pass: NoMatch, not 405.
