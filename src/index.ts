@@ -36,6 +36,7 @@ export * as rejection from './context/rejection.js'
 
 export { choose, handle, pipe, recover, type Returned } from './combinators/compose.js'
 export { decorate } from './combinators/decorate.js'
+export { type CorsOptions, cors } from './combinators/cors.js'
 export {
   accepts,
   contentType,

@@ -8,7 +8,8 @@ const segments = (pattern: string): Seg[] => {
   let depth = 0
   let start = 1
   const push = (text: string): void => {
-    if (text === '*') out.push({ kind: 'rest' })
+    // find-my-way's `*` spans segments, also where it ends one (`a*` matches `abc/def`)
+    if (text.includes('*')) out.push({ kind: 'rest' })
     else if (/[:*%(]/.test(text)) out.push({ kind: 'any' })
     else out.push({ kind: 'static', text })
   }

@@ -296,15 +296,7 @@ const runEntry = (e: Entry, c: Conn, found: Params | null): Result | undefined =
     params = m.params
     rest = m.rest
   }
-  if (e.kind === ALLOW) {
-    return refuse([
-      {
-        rejection: leaf.notAllowed!,
-        method: c.method,
-        reach: [{ rest: leaf.opaqueTail ? null : rest, methods: leaf.guard.methods }],
-      },
-    ])
-  }
+  if (e.kind === ALLOW) return refuse([notAllowedHere(leaf, c, rest)])
   const draft = e.draft
   if (draft !== null && isUndrafted(c)) {
     return {
@@ -314,6 +306,13 @@ const runEntry = (e: Entry, c: Conn, found: Params | null): Result | undefined =
   }
   return runLeaf(leaf, e.ops, c, c, 0, params, rest)
 }
+
+/** The candidate of a leaf whose path matched (with `rest` left) and whose method did not. */
+const notAllowedHere = (leaf: Compiled, c: Conn, rest: string): Candidate => ({
+  rejection: leaf.notAllowed!,
+  method: c.method,
+  reach: [{ rest: leaf.opaqueTail ? null : rest, methods: leaf.guard.methods }],
+})
 
 /** Runs the candidates from `from` in declaration order: the first Right wins (choose semantics). */
 const runEntries = (
@@ -325,6 +324,11 @@ const runEntries = (
 ): Result => {
   for (let i = from; i < entries.length; i++) {
     const e = entries[i]!
+    // a static 405 on the trie's own pattern: a candidate, no Left made for it
+    if (e.kind === ALLOW && !e.recheck && (seen !== null || i < entries.length - 1)) {
+      ;(seen ??= []).push(notAllowedHere(e.leaf, c, ''))
+      continue
+    }
     const ctx = runEntry(e, c, found)
     if (ctx === undefined) continue
     // the last candidate with nothing to compare its rejection to: its answer is the answer
@@ -387,6 +391,42 @@ const shadowedBy = (earlier: Compiled, later: Compiled): boolean => {
   if (!methodsCover) return false
   if (e.pattern === null) return true
   return l.pattern !== null && l.skippable && e.mode === l.mode && e.pattern === l.pattern
+}
+
+/** The param names of a pattern, in order (`:name`, `:name(regex)`; `::` is a literal colon). */
+const paramNames = (pattern: string): string[] => {
+  const out: string[] = []
+  const re = /(^|[^:]):([A-Za-z0-9_$]+)/g
+  let m: RegExpExecArray | null
+  while ((m = re.exec(pattern)) !== null) out.push(m[2]!)
+  return out
+}
+
+/**
+ * What may be a mistake in one leaf: user code that runs before the path filters of its own
+ * branch (it runs for requests the path will refuse), and a param name given twice (the later
+ * value wins).
+ */
+const leafWarnings = (leaf: Leaf): string[] => {
+  const out: string[] = []
+  const opaque = leaf.steps.findIndex((s) => s.shape._tag === 'Opaque')
+  if (opaque !== -1 && leaf.steps.slice(opaque + 1).some((s) => s.shape._tag === 'Path')) {
+    out.push(
+      `sapwood: ${leaf.steps[opaque]!.label} runs before the path filters of its branch ${describe(leaf)}: ` +
+        'it runs for every request that reaches it, also those its path will refuse; put it after them',
+    )
+  }
+  const patterns: string[] = []
+  for (const s of leaf.steps) if (s.shape._tag === 'Path') patterns.push(s.shape.pattern)
+  const names = paramNames(patterns.join(''))
+  const twice = names.filter((n, i) => names.indexOf(n) !== i)
+  if (twice.length > 0) {
+    out.push(
+      `sapwood: the path of ${describe(leaf)} names the param "${twice[0]}" twice (${patterns.join(' then ')}): ` +
+        'the later value wins',
+    )
+  }
+  return out
 }
 
 const describe = (leaf: Leaf): string => {
@@ -483,6 +523,7 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
       }
     }
   }
+  for (const leaf of leaves) warnings.push(...leafWarnings(leaf))
   // find-my-way's own code-generated lookup: the 302-route mix dispatches ~7 % faster with it
   router.compile()
   const miss = nodeFor(leaves, null, methods, overlaps)

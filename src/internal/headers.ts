@@ -24,3 +24,17 @@ export const headerRecord = (name: string, value: HeaderValue): ResponseHeaders 
   out[name] = value
   return Object.freeze(out)
 }
+
+/** The headers with several names set at once (`undefined` values are skipped). */
+export const withHeaders = (
+  h: ResponseHeaders,
+  set: Readonly<Record<string, HeaderValue | undefined>>,
+): ResponseHeaders => {
+  const out = new HeaderRecord()
+  for (const k in h) if (!(k in set)) out[k] = h[k]!
+  for (const k in set) {
+    const v = set[k]
+    if (v !== undefined) out[k] = v
+  }
+  return out
+}

@@ -233,3 +233,30 @@ describe('explain', () => {
     assert.ok(hit.endsWith('→ 200'), hit)
   })
 })
+
+describe('warnings: user code in front of its own paths, and a param named twice (#7)', () => {
+  it('warns about a handle that stands before the path filters of its branch', () => {
+    const audit = sap.handle(function audit(c: sap.Conn) {
+      return c
+    })
+    const w = sap.warnings(sap.choose([sap.pipe(audit, sap.get, sap.path('/a'), sap.ok('a'))]))
+    assert.equal(w.length, 1)
+    assert.match(w[0]!, /handle\(audit\) runs before the path filters/)
+  })
+
+  it('does not warn about a handle in front of a whole choose (the logging pattern)', () => {
+    const audit = sap.handle((c: sap.Conn) => c)
+    const app = sap.pipe(
+      audit,
+      sap.choose([sap.pipe(sap.get, sap.path('/a'), sap.ok('a')), sap.pipe(sap.get, sap.path('/b'), sap.ok('b'))]),
+    )
+    assert.deepEqual(sap.warnings(app), [])
+  })
+
+  it('warns about a param name given twice, across a prefix and a path', () => {
+    const w = sap.warnings(sap.pipe(sap.prefix('/a/:id'), sap.get, sap.path('/:id'), sap.ok('a')))
+    assert.equal(w.length, 1)
+    assert.match(w[0]!, /names the param "id" twice/)
+    assert.deepEqual(sap.warnings(sap.pipe(sap.get, sap.path('/a/:id/b/:pid'), sap.ok('a'))), [])
+  })
+})
