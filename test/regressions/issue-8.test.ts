@@ -11,7 +11,6 @@ import { type Answer, answerOf } from '../helpers.js'
 
 const { choose, pipe, get, path, prefix, filter, assign, ok, update } = sap
 
-
 interface Case {
   readonly name: string
   /** The Parts that must all answer alike, by name (`bothModes`: the app as written and compiled). */
