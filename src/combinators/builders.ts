@@ -4,12 +4,12 @@
  * @since 0.1.0
  */
 import { type Body, type Conn, emptyRecord, update, withDraft, withStatusBody } from '../context/conn.js'
-import { type Part, builder } from '../context/context.js'
+import { type Part, makeBuilder } from '../context/context.js'
 import { type HeaderValue, headerRecord, withHeader } from '../internal/headers.js'
 
 // Every builder here but `assign` touches only the response draft (see the Pure shape).
 const build = <O = Conn>(fn: (c: Conn) => Conn, label: string, reads: 'response' | 'any' = 'response'): Part<Conn, O> =>
-  builder(fn, label, reads) as unknown as Part<Conn, O>
+  makeBuilder(fn, label, reads, false) as unknown as Part<Conn, O>
 
 const checkName = (name: string): string => {
   if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {

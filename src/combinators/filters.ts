@@ -190,7 +190,7 @@ export const prefix = <S extends string>(pattern: S): Part<Conn, Conn<ParamsOf<S
  * @since 0.1.0
  */
 export const filter = (predicate: (conn: Conn) => boolean, rejection: Rejection = noMatch): Part<Conn, Conn> =>
-  guard(predicate, rejection, 'any', `filter(${predicate.name || 'predicate'})`)
+  guard(predicate, rejection, 'any', `filter(${predicate.name || 'predicate'})`, true)
 
 /** A filter whose shape tells the compiler what it may reject with and what it reads. */
 const guard = (
@@ -198,6 +198,7 @@ const guard = (
   rejection: Rejection,
   reads: 'request' | 'any',
   label: string,
+  throws = false,
 ): Part<Conn, Conn> => {
   const shape: Shape = {
     _tag: 'Guard',
@@ -205,6 +206,7 @@ const guard = (
     reads,
     test: predicate,
     rejection,
+    throws,
   }
   const no = left(rejection)
   return part(
@@ -262,7 +264,13 @@ export const host = (name: string): Part<Conn, Conn> => {
  */
 export const header = (name: string, expect: Expect): Part<Conn, Conn> => {
   const key = name.toLowerCase()
-  return guard((c) => test(expect, c.headers[key]), noMatch, 'request', `header('${key}')`)
+  return guard(
+    (c) => test(expect, c.headers[key]),
+    noMatch,
+    'request',
+    `header('${key}')`,
+    typeof expect === 'function',
+  )
 }
 
 /**
@@ -285,6 +293,7 @@ export const query = (name: string, expect: Expect): Part<Conn, Conn> =>
     noMatch,
     'request',
     `query('${name}')`,
+    typeof expect === 'function',
   )
 
 /**

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { type Body, type Conn, update } from '../context/conn.js'
-import { type Part, builder } from '../context/context.js'
+import { type Part, makeBuilder } from '../context/context.js'
 import { withHeader } from '../internal/headers.js'
 import { checkHeaderValue, response } from './builders.js'
 
@@ -22,10 +22,11 @@ const redirectTo =
   (status: number, name: string) =>
   (location: string): Part<Conn, Conn> => {
     checkHeaderValue('location', location)
-    return builder(
+    return makeBuilder(
       (c: Conn) => update(c, { status, respBody: '', respHeaders: withHeader(c.respHeaders, 'location', location) }),
       `${name}('${location}')`,
       'response',
+      false,
     )
   }
 

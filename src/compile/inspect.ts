@@ -8,7 +8,7 @@ import type { Context, Part, Result, Shape } from '../context/context.js'
 import type { Rejection } from '../context/rejection.js'
 import { type Candidate, MISSED, gather, isFatal, refuse, settleStep } from '../context/ranking.js'
 import { type AnyPart, declaredOf } from './plan.js'
-import { compile, planOf } from './trie.js'
+import { type Plan, compile, planOf } from './trie.js'
 
 /**
  * One leaf of a compiled app: the methods and path pattern the trie decides for it, and where
@@ -40,15 +40,37 @@ export interface Route {
  * @since 0.1.0
  */
 export const routes = (app: Part<Conn, Conn>): readonly Route[] => {
-  const plan = planOf(compile(app, { onWarning: () => undefined }))!
-  return plan.leaves.map((leaf) => ({
-    leaf: leaf.id,
-    methods: leaf.guard.methods,
-    pattern: leaf.guard.skippable ? leaf.guard.pattern : null,
-    mode: leaf.guard.mode,
-    steps: leaf.steps.map((s) => s.label).join(' > '),
-    declared: declaredOf(leaf),
-  }))
+  const out: Route[] = []
+  let next = 0
+  const list = (plan: Plan, before: { methods: readonly string[] | null; pattern: string; steps: string[] }): void => {
+    for (const leaf of plan.leaves) {
+      const steps = [...before.steps]
+      let inner: Plan | undefined
+      for (const s of leaf.steps) {
+        inner = planOf(s as unknown as Part<Conn, Conn>)
+        if (inner !== undefined) break
+        steps.push(s.label)
+      }
+      const own = leaf.guard.skippable ? leaf.guard.pattern : null
+      const methods = leaf.guard.methods ?? before.methods
+      if (inner !== undefined) {
+        // a subtree with a trie of its own (behind a handle, a guard that may throw, a recover):
+        // its routes, under what stands in front of it
+        list(inner, { methods, pattern: before.pattern + (own ?? ''), steps })
+        continue
+      }
+      out.push({
+        leaf: next++,
+        methods,
+        pattern: own === null ? (before.pattern === '' ? null : before.pattern) : before.pattern + own,
+        mode: leaf.guard.mode,
+        steps: steps.join(' > '),
+        declared: declaredOf(leaf),
+      })
+    }
+  }
+  list(planOf(compile(app, { onWarning: () => undefined }))!, { methods: null, pattern: '', steps: [] })
+  return out
 }
 
 /**

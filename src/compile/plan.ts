@@ -55,9 +55,13 @@ const isPureOnly = (parts: readonly AnyPart[], from: number): boolean => {
 }
 
 // Filters and builders may run once per candidate leaf instead of once per request: they are
-// pure functions of the Conn (a `filter` predicate must be too). User code may not.
+// pure functions of the Conn (a `filter` predicate must be too). User code may not, and neither
+// may a step that can throw: its failure is one failure of the whole choose behind it (a fatal
+// one ends the choose at once), not one per leaf it would be copied into.
 const canRepeat = (shape: Shape): boolean =>
-  shape._tag === 'Pure' || shape._tag === 'Method' || shape._tag === 'Path' || shape._tag === 'Guard'
+  shape._tag === 'Method' ||
+  shape._tag === 'Path' ||
+  ((shape._tag === 'Pure' || shape._tag === 'Guard') && !shape.throws)
 
 /** Flattens a Part into its leaves' step lists, in declaration order. */
 export const flatten = (root: AnyPart): AnyPart[][] => {

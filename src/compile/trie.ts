@@ -17,7 +17,7 @@ import {
 } from '../context/conn.js'
 import { type Context, type Part, type Result, isThenable, left, part } from '../context/context.js'
 import { type Rejection, handlerFailed, methodNotAllowed } from '../context/rejection.js'
-import { type Candidate, MISSED, gather, isFatal, refuse, settleStep } from '../context/ranking.js'
+import { type Candidate, MISSED, gather, isFatal, refuse, settleStep, shortcuts, walk } from '../context/ranking.js'
 import { pipe, rescue } from '../combinators/compose.js'
 import { decorated } from '../combinators/decorate.js'
 import {
@@ -315,18 +315,32 @@ const notAllowedHere = (leaf: Compiled, c: Conn, rest: string): Candidate => ({
 })
 
 /** Runs the candidates from `from` in declaration order: the first Right wins (choose semantics). */
+// What a run of entries has rejected with so far: candidates, or a static-405 entry of the trie's
+// own pattern whose candidate is made only if no later entry answers (the usual GET/POST pair).
+type Seen = (Candidate | Entry)[]
+
+const isEntry = (x: Candidate | Entry): x is Entry => 'kind' in x
+
+const collect = (seen: Seen, ctx: Context & { _tag: 'Left' }, c: Conn, e: Entry): void => {
+  const got: Candidate[] = []
+  gather(got, ctx, c, e.leaf.run.shape)
+  for (const x of got) seen.push(x)
+}
+
+const refuseSeen = (seen: Seen, c: Conn): Context<never> =>
+  refuse(seen.map((x) => (isEntry(x) ? notAllowedHere(x.leaf, c, '') : x)))
+
 const runEntries = (
   entries: readonly Entry[],
   c: Conn,
   found: Params | null,
   from: number,
-  seen: Candidate[] | null,
+  seen: Seen | null,
 ): Result => {
   for (let i = from; i < entries.length; i++) {
     const e = entries[i]!
-    // a static 405 on the trie's own pattern: a candidate, no Left made for it
     if (e.kind === ALLOW && !e.recheck && (seen !== null || i < entries.length - 1)) {
-      ;(seen ??= []).push(notAllowedHere(e.leaf, c, ''))
+      ;(seen ??= []).push(e)
       continue
     }
     const ctx = runEntry(e, c, found)
@@ -338,14 +352,14 @@ const runEntries = (
       return ctx.then((x) => {
         if (x._tag === 'Right') return x
         const all = seen ?? []
-        gather(all, x, c, e.leaf.run.shape)
+        collect(all, x, c, e)
         return isFatal(x.left) ? x : runEntries(entries, c, found, i + 1, all)
       })
     }
     if (ctx._tag === 'Right' || isFatal(ctx.left)) return ctx
-    gather((seen ??= []), ctx, c, e.leaf.run.shape)
+    collect((seen ??= []), ctx, c, e)
   }
-  return seen === null ? MISSED : refuse(seen)
+  return seen === null ? MISSED : refuseSeen(seen, c)
 }
 
 const methodsOf = (leaves: readonly Compiled[]): string[] => {
@@ -541,6 +555,18 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
   }
 
   const compiled = part(dispatch, app.shape, `compile(${app.label})`)
+  // the look-ahead through this subtree: only the leaves the trie finds for the path can match
+  const allLeaves = (node: Node): readonly Compiled[] => node.other.map((e) => e.leaf)
+  const missLeaves = allLeaves(miss)
+  shortcuts.set(compiled, (reach, out) => {
+    const rest = reach.rest!
+    const found = rest === '' ? null : (router.find('GET', rest) as unknown as Found)
+    if (found !== null && found.store === null) {
+      walk([app], 0, reach, out)
+      return
+    }
+    for (const leaf of found === null ? missLeaves : allLeaves(found.store as Node)) walk(leaf.steps, 0, reach, out)
+  })
   Object.defineProperty(compiled, COMPILED, { value: true })
   const plan = { leaves, warnings }
   plans.set(compiled, plan)

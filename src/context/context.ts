@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Conn, Params } from './conn.js'
-import type { Rejection } from './rejection.js'
+import { type Rejection, handlerFailed } from './rejection.js'
 
 /**
  * Right: go on with this Conn (Sap's `:ok`). Left: this branch is out, with the reason.
@@ -56,6 +56,8 @@ export type Shape =
        * may draft its response once, ahead of any request. `any`: it may read anything.
        */
       readonly reads: 'response' | 'any'
+      /** It may throw (user code): the compiler then runs it once per request, never per leaf. */
+      readonly throws: boolean
     }
   | {
       readonly _tag: 'Guard'
@@ -64,6 +66,8 @@ export type Shape =
       /** The guard's question and its answer when it fails, for the compiler to ask directly. */
       readonly test: (conn: Conn) => boolean
       readonly rejection: Rejection
+      /** It may throw (user code): the compiler then runs it once per request, never per leaf. */
+      readonly throws: boolean
     }
   | { readonly _tag: 'Opaque' }
   | { readonly _tag: 'Method'; readonly methods: readonly string[] }
@@ -149,7 +153,31 @@ export const builder = (
   apply: (conn: Conn) => Conn,
   label: string,
   reads: 'response' | 'any' = 'any',
-): Part<Conn, Conn> => part((c: Conn) => ({ _tag: 'Right', right: apply(c) }), { _tag: 'Pure', apply, reads }, label)
+): Part<Conn, Conn> => makeBuilder(apply, label, reads, true)
+
+/**
+ * @internal A builder whose function may throw (a user's: a throw is a failed handler, as in a
+ * `handle`) or may not (sapwood's own, called without a try).
+ */
+export const makeBuilder = (
+  apply: (conn: Conn) => Conn,
+  label: string,
+  reads: 'response' | 'any',
+  throws: boolean,
+): Part<Conn, Conn> =>
+  part(
+    throws
+      ? (c: Conn) => {
+          try {
+            return { _tag: 'Right', right: apply(c) }
+          } catch (error) {
+            return { _tag: 'Left', left: handlerFailed(error) }
+          }
+        }
+      : (c: Conn) => ({ _tag: 'Right', right: apply(c) }),
+    { _tag: 'Pure', apply, reads, throws },
+    label,
+  )
 
 /** @internal True when a Result is a promise (a Part had to wait); Parts stay synchronous otherwise. */
 export const isThenable = <A>(u: A | PromiseLike<A>): u is PromiseLike<A> =>
