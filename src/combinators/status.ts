@@ -350,6 +350,20 @@ export const uriTooLong = withStatus(414, 'uriTooLong')
 export const unsupportedMediaType = withStatus(415, 'unsupportedMediaType')
 
 /**
+ * 422 Unprocessable Content: sets the status and, when given, the body (else keeps the body
+ * drafted so far). To answer field errors as `application/problem+json`, reject with
+ * `rejection.unprocessable(errors)` instead.
+ *
+ * @example
+ * import { unprocessableEntity } from 'sapwood'
+ * unprocessableEntity('{"errors":[]}')
+ *
+ * @category request errors
+ * @since 0.2.0
+ */
+export const unprocessableEntity = withStatus(422, 'unprocessableEntity')
+
+/**
  * 416 Range Not Satisfiable: sets the status and, when given, the body (else keeps the body drafted
  * so far).
  *

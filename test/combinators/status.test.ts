@@ -56,6 +56,7 @@ const TABLE: readonly Row[] = [
   s('payloadTooLarge', 413, status.payloadTooLarge),
   s('uriTooLong', 414, status.uriTooLong),
   s('unsupportedMediaType', 415, status.unsupportedMediaType),
+  s('unprocessableEntity', 422, status.unprocessableEntity),
   s('requestedRangeNotSatisfiable', 416, status.requestedRangeNotSatisfiable),
   s('expectationFailed', 417, status.expectationFailed),
   s('upgradeRequired', 426, status.upgradeRequired),
@@ -88,11 +89,11 @@ describe('the status table', () => {
     for (const row of TABLE) assert.equal(row.build, status[row.name], row.name)
   })
 
-  it('has 4 success, 6 redirection, 22 client error and 7 server error builders (39)', () => {
+  it("has Sap's 4 success, 6 redirection, 22 client error and 7 server error builders, and 422 (40)", () => {
     const count = (lo: number) => TABLE.filter((row) => row.code >= lo && row.code < lo + 100).length
-    assert.deepEqual([count(200), count(300), count(400), count(500)], [4, 6, 22, 7])
-    assert.equal(TABLE.length, 39)
-    assert.equal(new Set(TABLE.map((row) => row.code)).size, 39, 'no code twice')
+    assert.deepEqual([count(200), count(300), count(400), count(500)], [4, 6, 23, 7])
+    assert.equal(TABLE.length, 40)
+    assert.equal(new Set(TABLE.map((row) => row.code)).size, 40, 'no code twice')
   })
 
   it('re-exports every builder from sapwood', () => {
