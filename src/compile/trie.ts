@@ -554,7 +554,14 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
     return runEntries(node.byMethod[c.method] ?? node.other, c, found.params, 0, null)
   }
 
-  const compiled = part(dispatch, app.shape, `compile(${app.label})`)
+  // An app that is one step for every path (a root `recover` or `decorate` around the real tree,
+  // compiled inside): that step, with no lookup and no pipe in front of it.
+  const only = leaves.length === 1 && leaves[0]!.matcher === null && leaves[0]!.steps.length === 1
+  const compiled = part(
+    only ? (c: Conn) => (leaves[0]!.steps[0] as unknown as Run)(c) : dispatch,
+    app.shape,
+    `compile(${app.label})`,
+  )
   // the look-ahead through this subtree: only the leaves the trie finds for the path can match
   const allLeaves = (node: Node): readonly Compiled[] => node.other.map((e) => e.leaf)
   const missLeaves = allLeaves(miss)
