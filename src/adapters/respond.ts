@@ -160,11 +160,13 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
   }
   const tree = core as unknown as Part<Conn, Conn>
   const run = options.compile === false ? tree : compile(tree)
+  // the look-ahead over a compiled tree asks its trie (one lookup) instead of every branch
+  const shape = run as unknown as Part<never, unknown>
   const ownHead = mentions(core, 'HEAD')
   const ownOptions = mentions(core, 'OPTIONS')
 
   const fromRejection = (r: Rejection, c: Conn): Conn => {
-    if (r._tag === 'NoMatch' && refusedForLength(core, c.path)) r = uriTooLong
+    if (r._tag === 'NoMatch' && refusedForLength(shape, c.path)) r = uriTooLong
     if (r._tag === 'HandlerFailed') report(onError, r.error, c)
     const { status, headers, body } = rejectionResponse(
       r._tag === 'MethodNotAllowed' ? { _tag: 'MethodNotAllowed', allow: allowList(r.allow).split(', ') } : r,
@@ -208,7 +210,7 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
   const start = (c: Conn): Conn | PromiseLike<Conn> => {
     if (c.method === 'HEAD' && !ownHead) return answer(update(c, { method: 'GET' }), true)
     if (c.method === 'OPTIONS' && !ownOptions) {
-      const allow = staticAllow(core, c.rest)
+      const allow = staticAllow(shape, c.rest)
       if (allow !== null) return optionsAnswer(c, allow)
     }
     return answer(c, false)
