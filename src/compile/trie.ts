@@ -17,7 +17,17 @@ import {
 } from '../context/conn.js'
 import { type Context, type Part, type Result, isThenable, left, part } from '../context/context.js'
 import { type Rejection, handlerFailed, methodNotAllowed } from '../context/rejection.js'
-import { type Candidate, MISSED, gather, isFatal, refuse, settleStep, shortcuts, walk } from '../context/ranking.js'
+import {
+  type Candidate,
+  type Reach,
+  MISSED,
+  gather,
+  isFatal,
+  refuse,
+  settleStep,
+  shortcuts,
+  walk,
+} from '../context/ranking.js'
 import { pipe, rescue } from '../combinators/compose.js'
 import { decorated } from '../combinators/decorate.js'
 import {
@@ -44,10 +54,10 @@ interface Compiled extends Leaf {
   /** The 405 this leaf answers when only its method is wrong (its Allow set). */
   readonly notAllowed: Rejection | null
   /**
-   * What the look-ahead of that 405 sees after the leaf's paths: the rest of the path, or
-   * nothing it can read (a `handle` or `recover` stands there) — as the interpreter's walk does.
+   * Where the look-ahead of that 405 goes on from, after the leaf's paths and method filter, or
+   * -1 when only filters and builders follow (the way then ends with the rest of the path).
    */
-  readonly opaqueTail: boolean
+  readonly tailFrom: number
 }
 
 const RUN = 0
@@ -137,18 +147,17 @@ const toCompiled = (id: number, steps: readonly AnyPart[], hoist: boolean): Comp
     applyAt,
     matcher,
     notAllowed: guard.methods === null ? null : methodNotAllowed(guard.methods),
-    opaqueTail: opaqueAfter(steps, Math.max(guard.methodAt, applyAt) + 1),
+    tailFrom: plainAfter(steps, Math.max(guard.methodAt, applyAt) + 1) ? -1 : Math.max(guard.methodAt, applyAt) + 1,
   }
 }
 
-/** True when the first step from `from` that the look-ahead cannot pass over is user code. */
-const opaqueAfter = (steps: readonly AnyPart[], from: number): boolean => {
+/** True when only filters and builders stand from `from` on: the look-ahead passes over them. */
+const plainAfter = (steps: readonly AnyPart[], from: number): boolean => {
   for (let i = from; i < steps.length; i++) {
     const tag = steps[i]!.shape._tag
-    if (tag === 'Pure' || tag === 'Guard') continue
-    return tag === 'Opaque' || tag === 'Recover'
+    if (tag !== 'Pure' && tag !== 'Guard') return false
   }
-  return false
+  return true
 }
 
 // The request path: no closure is made per request while every step stays synchronous
@@ -307,12 +316,17 @@ const runEntry = (e: Entry, c: Conn, found: Params | null): Result | undefined =
   return runLeaf(leaf, e.ops, c, c, 0, params, rest)
 }
 
-/** The candidate of a leaf whose path matched (with `rest` left) and whose method did not. */
-const notAllowedHere = (leaf: Compiled, c: Conn, rest: string): Candidate => ({
-  rejection: leaf.notAllowed!,
-  method: c.method,
-  reach: [{ rest: leaf.opaqueTail ? null : rest, methods: leaf.guard.methods }],
-})
+/**
+ * The candidate of a leaf whose path matched (with `rest` left) and whose method did not: its
+ * way goes on through the steps after its paths, as the interpreter's look-ahead walks them.
+ */
+const notAllowedHere = (leaf: Compiled, c: Conn, rest: string): Candidate => {
+  const from: Reach = { rest, methods: leaf.guard.methods }
+  let reach: Reach[]
+  if (leaf.tailFrom === -1) reach = [from]
+  else walk(leaf.steps, leaf.tailFrom, from, (reach = []))
+  return { rejection: leaf.notAllowed!, method: c.method, reach }
+}
 
 /** Runs the candidates from `from` in declaration order: the first Right wins (choose semantics). */
 // What a run of entries has rejected with so far: candidates, or a static-405 entry of the trie's
