@@ -163,6 +163,8 @@ export const permanentRedirect = redirectTo(308, 'permanentRedirect')
 
 /**
  * 400 Bad Request: sets the status and, when given, the body (else keeps the body drafted so far).
+ * This is an answer (a Right); to reject with a reason that `choose` ranks and `respond` answers
+ * as `application/problem+json`, return `left(rejection.badRequest(details))`.
  *
  * @example
  * import { badRequest } from 'sapwood'
@@ -175,6 +177,8 @@ export const badRequest = withStatus(400, 'badRequest')
 
 /**
  * 401 Unauthorized: sets the status and, when given, the body (else keeps the body drafted so far).
+ * This is an answer (a Right); to reject with a reason that `choose` ranks and `respond` answers
+ * as `application/problem+json`, return `left(rejection.unauthorized(challenge))`.
  *
  * @example
  * import { unauthorized } from 'sapwood'
@@ -187,6 +191,8 @@ export const unauthorized = withStatus(401, 'unauthorized')
 
 /**
  * 403 Forbidden: sets the status and, when given, the body (else keeps the body drafted so far).
+ * This is an answer (a Right); to reject with a reason that `choose` ranks and `respond` answers
+ * as `application/problem+json`, return `left(rejection.forbidden(detail))`.
  *
  * @example
  * import { forbidden } from 'sapwood'
@@ -199,6 +205,8 @@ export const forbidden = withStatus(403, 'forbidden')
 
 /**
  * 404 Not Found: sets the status and, when given, the body (else keeps the body drafted so far).
+ * This is an answer (a Right); to reject with a reason that `choose` ranks and `respond` answers
+ * as `application/problem+json`, return `left(rejection.notFound(detail))`.
  *
  * @example
  * import { notFound } from 'sapwood'
@@ -263,6 +271,8 @@ export const requestTimeout = withStatus(408, 'requestTimeout')
 
 /**
  * 409 Conflict: sets the status and, when given, the body (else keeps the body drafted so far).
+ * This is an answer (a Right); to reject with a reason that `choose` ranks and `respond` answers
+ * as `application/problem+json`, return `left(rejection.conflict(detail))`.
  *
  * @example
  * import { conflict } from 'sapwood'
