@@ -570,7 +570,13 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
 
   // An app that is one step for every path (a root `recover` or `decorate` around the real tree,
   // compiled inside): that step, with no lookup and no pipe in front of it.
-  const only = leaves.length === 1 && leaves[0]!.matcher === null && leaves[0]!.steps.length === 1
+  // (only where that step stands for the app itself: a bare Left it returns is then read with the
+  // app's own shape, as the tree's would be)
+  const only =
+    leaves.length === 1 &&
+    leaves[0]!.matcher === null &&
+    leaves[0]!.steps.length === 1 &&
+    leaves[0]!.steps[0]!.shape === app.shape
   const compiled = part(
     only ? (c: Conn) => (leaves[0]!.steps[0] as unknown as Run)(c) : dispatch,
     app.shape,

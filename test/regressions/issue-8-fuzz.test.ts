@@ -5,7 +5,25 @@ import { describe, it } from 'node:test'
 import * as sap from 'sapwood'
 import { conn, inject } from 'sapwood/testing'
 
-const { pipe, choose, filter, get, prefix, path, handle, ok, compile, options, rejection } = sap
+const {
+  pipe,
+  choose,
+  filter,
+  get,
+  post,
+  del,
+  head,
+  header,
+  recover,
+  left,
+  prefix,
+  path,
+  handle,
+  ok,
+  compile,
+  options,
+  rejection,
+} = sap
 const quiet = { onWarning: () => undefined }
 
 describe('issue #8: divergences found by the long fuzz profile', () => {
@@ -44,5 +62,58 @@ describe('issue #8: divergences found by the long fuzz profile', () => {
     const compiled = await compile(app, quiet)(c)
     assert.equal(interpreted._tag === 'Left' && interpreted.left._tag, 'HandlerFailed')
     assert.equal(compiled._tag === 'Left' && compiled.left._tag, 'HandlerFailed')
+  })
+
+  // seeds 1023337030 and 1023689970: a compiled sub-app that is one step (`compile(choose([get]))`)
+  // returned that step's bare Left, read with the sub-app's Choose shape instead of the Method's
+  const q = quiet
+  const cases: [sap.Part, string, string][] = [
+    [
+      choose([
+        compile(choose([get]), q),
+        choose([pipe(get, path('/users'), ok('a')), pipe(del, path('/*'), ok('a'))]),
+        prefix('/users'),
+      ]),
+      'PUT',
+      '/',
+    ],
+    [choose([compile(choose([get]), q), header('x-v', '1')]), 'POST', '/'],
+    [choose([header('x-v', '1'), compile(choose([post]), q)]), 'GET', '/'],
+    [
+      choose([
+        choose([
+          choose([
+            pipe(
+              get,
+              path('/users'),
+              handle(() => left(rejection.methodNotAllowed(['PATCH']))),
+            ),
+            pipe(get, path('/files/abc/def'), ok('a')),
+          ]),
+        ]),
+        compile(choose([head]), q),
+      ]),
+      'GET',
+      '/users',
+    ],
+    [
+      choose([
+        compile(choose([get]), q),
+        recover(choose([pipe(get, path('/users'), ok('a')), pipe(post, path('/users'), ok('a'))]), () => undefined),
+      ]),
+      'PUT',
+      '/users',
+    ],
+  ]
+  it('a compiled one-step sub-app keeps the standing of its step, in a choose and through respond', async () => {
+    for (const [app, m, u] of cases) {
+      const x = await app(conn(m, u))
+      const y = await compile(app, q)(conn(m, u))
+      assert.deepEqual(y._tag === 'Left' && y.left, x._tag === 'Left' && x.left, `${m} ${u}`)
+      const a = await inject(app, { method: m, url: u }, { compile: false })
+      const b = await inject(app, { method: m, url: u })
+      assert.equal(b.status, a.status)
+      assert.equal(b.headers['allow'], a.headers['allow'])
+    }
   })
 })
