@@ -557,7 +557,10 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
   const miss = nodeFor(leaves, null, methods, overlaps)
   const interpret = app as unknown as Run
 
+  // no leaf has a pattern (everything stands behind user code): no lookup to make
+  const routed = leaves.some((leaf) => leaf.matcher !== null)
   const dispatch = (c: Conn): Result => {
+    if (!routed) return runEntries(miss.byMethod[c.method] ?? miss.other, c, null, 0, null)
     // every pattern in the trie starts with "/": a path used up (inside a prefix) matches none of
     // them, though find-my-way would read "" as "/"
     const found = c.rest === '' ? null : (router.find('GET', c.rest) as unknown as Found)
