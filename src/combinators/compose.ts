@@ -4,6 +4,25 @@
  * @since 0.1.0
  */
 import { type Conn, PayloadTooLargeError, isConn } from '../context/conn.js'
+import type {
+  After1,
+  After2,
+  After3,
+  After4,
+  After5,
+  After6,
+  After7,
+  After8,
+  After9,
+  After10,
+  After11,
+  After12,
+  After13,
+  After14,
+  After15,
+  After16,
+  Pending,
+} from '../internal/params.js'
 import { type Context, type Part, type Result, type Shape, isThenable, left, part, right } from '../context/context.js'
 import { type Rejection, handlerFailed, payloadTooLarge } from '../context/rejection.js'
 import { type Candidate, MISSED, gather, isFatal, refuse, settleStep } from '../context/ranking.js'
@@ -34,9 +53,18 @@ const seq = (parts: readonly AnyPart[]): Run => {
   return (c) => run(c, 0)
 }
 
+// `I`, the pipe's input, comes from where the pipe is used (e.g. the options of a `choose` after
+// a `prefix`), and is `A`, what the first Part needs, when nothing says more. `Pending` (see
+// there) lets TypeScript's first look at the call pass a Part that needs params.
 /**
  * Sap's `~>>`: runs the Parts in order while they say Right; the first Left ends the branch.
- * The output type gathers what every Part guarantees (params, assigns).
+ *
+ * Types flow through it: each Part is given the params and assigns that the Parts before it
+ * established, and those the tree above the pipe established (a `prefix` before the `choose`
+ * the pipe is an option of, say); the output adds what the pipe's own Parts establish. A Part
+ * that needs more than it is given (a handler typed `(c: Conn<{ id: string }>) => ...` after a
+ * path without `:id`) is a type error. Up to 16 Parts are typed so; more are accepted as plain
+ * Conn Parts.
  *
  * @example
  * import { pipe, get, path, ok } from 'sapwood'
@@ -45,49 +73,345 @@ const seq = (parts: readonly AnyPart[]): Run => {
  * @category composition
  * @since 0.1.0
  */
-export function pipe<A, B>(ab: Part<A, B>): Part<A, B>
-export function pipe<A, B, C>(ab: Part<A, B>, bc: Part<B, C>): Part<A, B & C>
-export function pipe<A, B, C, D>(ab: Part<A, B>, bc: Part<B, C>, cd: Part<B & C, D>): Part<A, B & C & D>
-export function pipe<A, B, C, D, E>(
-  ab: Part<A, B>,
-  bc: Part<B, C>,
-  cd: Part<B & C, D>,
-  de: Part<B & C & D, E>,
-): Part<A, B & C & D & E>
-export function pipe<A, B, C, D, E, F>(
-  ab: Part<A, B>,
-  bc: Part<B, C>,
-  cd: Part<B & C, D>,
-  de: Part<B & C & D, E>,
-  ef: Part<B & C & D & E, F>,
-): Part<A, B & C & D & E & F>
-export function pipe<A, B, C, D, E, F, G>(
-  ab: Part<A, B>,
-  bc: Part<B, C>,
-  cd: Part<B & C, D>,
-  de: Part<B & C & D, E>,
-  ef: Part<B & C & D & E, F>,
-  fg: Part<B & C & D & E & F, G>,
-): Part<A, B & C & D & E & F & G>
-export function pipe<A, B, C, D, E, F, G, H>(
-  ab: Part<A, B>,
-  bc: Part<B, C>,
-  cd: Part<B & C, D>,
-  de: Part<B & C & D, E>,
-  ef: Part<B & C & D & E, F>,
-  fg: Part<B & C & D & E & F, G>,
-  gh: Part<B & C & D & E & F & G, H>,
-): Part<A, B & C & D & E & F & G & H>
-export function pipe<A, B, C, D, E, F, G, H, I>(
-  ab: Part<A, B>,
-  bc: Part<B, C>,
-  cd: Part<B & C, D>,
-  de: Part<B & C & D, E>,
-  ef: Part<B & C & D & E, F>,
-  fg: Part<B & C & D & E & F, G>,
-  gh: Part<B & C & D & E & F & G, H>,
-  hi: Part<B & C & D & E & F & G & H, I>,
-): Part<A, B & C & D & E & F & G & H & I>
+export function pipe<A extends Conn, O1 extends Conn = Pending, I extends A = A>(
+  p1: Part<A, O1>,
+): Part<I, After1<I, O1>>
+export function pipe<A extends Conn, O1 extends Conn = Pending, O2 extends Conn = Pending, I extends A = A>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+): Part<I, After2<I, O1, O2>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  I extends A = A,
+>(p1: Part<A, O1>, p2: Part<After1<I, O1>, O2>, p3: Part<After2<I, O1, O2>, O3>): Part<I, After3<I, O1, O2, O3>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+): Part<I, After4<I, O1, O2, O3, O4>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+): Part<I, After5<I, O1, O2, O3, O4, O5>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+): Part<I, After6<I, O1, O2, O3, O4, O5, O6>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+): Part<I, After7<I, O1, O2, O3, O4, O5, O6, O7>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+): Part<I, After8<I, O1, O2, O3, O4, O5, O6, O7, O8>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  O9 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+  p9: Part<After8<I, O1, O2, O3, O4, O5, O6, O7, O8>, O9>,
+): Part<I, After9<I, O1, O2, O3, O4, O5, O6, O7, O8, O9>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  O9 extends Conn = Pending,
+  O10 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+  p9: Part<After8<I, O1, O2, O3, O4, O5, O6, O7, O8>, O9>,
+  p10: Part<After9<I, O1, O2, O3, O4, O5, O6, O7, O8, O9>, O10>,
+): Part<I, After10<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  O9 extends Conn = Pending,
+  O10 extends Conn = Pending,
+  O11 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+  p9: Part<After8<I, O1, O2, O3, O4, O5, O6, O7, O8>, O9>,
+  p10: Part<After9<I, O1, O2, O3, O4, O5, O6, O7, O8, O9>, O10>,
+  p11: Part<After10<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10>, O11>,
+): Part<I, After11<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  O9 extends Conn = Pending,
+  O10 extends Conn = Pending,
+  O11 extends Conn = Pending,
+  O12 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+  p9: Part<After8<I, O1, O2, O3, O4, O5, O6, O7, O8>, O9>,
+  p10: Part<After9<I, O1, O2, O3, O4, O5, O6, O7, O8, O9>, O10>,
+  p11: Part<After10<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10>, O11>,
+  p12: Part<After11<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11>, O12>,
+): Part<I, After12<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  O9 extends Conn = Pending,
+  O10 extends Conn = Pending,
+  O11 extends Conn = Pending,
+  O12 extends Conn = Pending,
+  O13 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+  p9: Part<After8<I, O1, O2, O3, O4, O5, O6, O7, O8>, O9>,
+  p10: Part<After9<I, O1, O2, O3, O4, O5, O6, O7, O8, O9>, O10>,
+  p11: Part<After10<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10>, O11>,
+  p12: Part<After11<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11>, O12>,
+  p13: Part<After12<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12>, O13>,
+): Part<I, After13<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  O9 extends Conn = Pending,
+  O10 extends Conn = Pending,
+  O11 extends Conn = Pending,
+  O12 extends Conn = Pending,
+  O13 extends Conn = Pending,
+  O14 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+  p9: Part<After8<I, O1, O2, O3, O4, O5, O6, O7, O8>, O9>,
+  p10: Part<After9<I, O1, O2, O3, O4, O5, O6, O7, O8, O9>, O10>,
+  p11: Part<After10<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10>, O11>,
+  p12: Part<After11<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11>, O12>,
+  p13: Part<After12<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12>, O13>,
+  p14: Part<After13<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13>, O14>,
+): Part<I, After14<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13, O14>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  O9 extends Conn = Pending,
+  O10 extends Conn = Pending,
+  O11 extends Conn = Pending,
+  O12 extends Conn = Pending,
+  O13 extends Conn = Pending,
+  O14 extends Conn = Pending,
+  O15 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+  p9: Part<After8<I, O1, O2, O3, O4, O5, O6, O7, O8>, O9>,
+  p10: Part<After9<I, O1, O2, O3, O4, O5, O6, O7, O8, O9>, O10>,
+  p11: Part<After10<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10>, O11>,
+  p12: Part<After11<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11>, O12>,
+  p13: Part<After12<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12>, O13>,
+  p14: Part<After13<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13>, O14>,
+  p15: Part<After14<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13, O14>, O15>,
+): Part<I, After15<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13, O14, O15>>
+export function pipe<
+  A extends Conn,
+  O1 extends Conn = Pending,
+  O2 extends Conn = Pending,
+  O3 extends Conn = Pending,
+  O4 extends Conn = Pending,
+  O5 extends Conn = Pending,
+  O6 extends Conn = Pending,
+  O7 extends Conn = Pending,
+  O8 extends Conn = Pending,
+  O9 extends Conn = Pending,
+  O10 extends Conn = Pending,
+  O11 extends Conn = Pending,
+  O12 extends Conn = Pending,
+  O13 extends Conn = Pending,
+  O14 extends Conn = Pending,
+  O15 extends Conn = Pending,
+  O16 extends Conn = Pending,
+  I extends A = A,
+>(
+  p1: Part<A, O1>,
+  p2: Part<After1<I, O1>, O2>,
+  p3: Part<After2<I, O1, O2>, O3>,
+  p4: Part<After3<I, O1, O2, O3>, O4>,
+  p5: Part<After4<I, O1, O2, O3, O4>, O5>,
+  p6: Part<After5<I, O1, O2, O3, O4, O5>, O6>,
+  p7: Part<After6<I, O1, O2, O3, O4, O5, O6>, O7>,
+  p8: Part<After7<I, O1, O2, O3, O4, O5, O6, O7>, O8>,
+  p9: Part<After8<I, O1, O2, O3, O4, O5, O6, O7, O8>, O9>,
+  p10: Part<After9<I, O1, O2, O3, O4, O5, O6, O7, O8, O9>, O10>,
+  p11: Part<After10<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10>, O11>,
+  p12: Part<After11<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11>, O12>,
+  p13: Part<After12<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12>, O13>,
+  p14: Part<After13<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13>, O14>,
+  p15: Part<After14<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13, O14>, O15>,
+  p16: Part<After15<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13, O14, O15>, O16>,
+): Part<I, After16<I, O1, O2, O3, O4, O5, O6, O7, O8, O9, O10, O11, O12, O13, O14, O15, O16>>
 export function pipe(...parts: Part<Conn, Conn>[]): Part<Conn, Conn>
 export function pipe(...parts: Part<never, unknown>[]): Part<never, unknown> {
   if (parts.length === 0) throw new TypeError('sapwood: pipe() needs at least one Part')
@@ -131,6 +455,9 @@ const alternatives = (options: readonly AnyPart[]): Run => {
  * Tries each option in order on the same Conn; the first Right wins. When all reject, the
  * best-ranked rejection wins (`MethodNotAllowed` merge their `Allow`). A failed handler
  * (`HandlerFailed`) ends the choice at once.
+ *
+ * In a `pipe`, the options are given the params and assigns established before the `choose`.
+ * A subtree written apart says what it needs as `I`: `choose<Conn<{ uid: string }>>([...])`.
  *
  * @example
  * import { choose, pipe, get, post, path, ok, created } from 'sapwood'
@@ -204,9 +531,15 @@ const settleReturned = (value: unknown, c: Conn): Result => {
  * `HandlerFailed` rejection (500): logged, never sent to the client, never a crash; a
  * `PayloadTooLargeError` from reading the body becomes `PayloadTooLarge` (413).
  *
+ * In a `pipe`, `c` has the params and assigns established before it. A function written apart
+ * says what it needs by its parameter's type, `Conn<{ id: string }>` (see `Conn`); `pipe` then
+ * refuses it after a path that gives no `id`.
+ *
  * @example
- * import { pipe, get, path, handle, json } from 'sapwood'
+ * import { pipe, get, path, handle, json, ok, type Conn } from 'sapwood'
  * const user = pipe(get, path('/users/:id'), handle((c) => json({ id: c.params.id })))
+ * const showTodo = (c: Conn<{ id: string }>) => ok(`todo ${c.params.id}`)
+ * const todo = pipe(get, path('/todos/:id'), handle(showTodo))
  *
  * @category composition
  * @since 0.1.0

@@ -5,20 +5,28 @@
  */
 
 /**
- * Path parameters captured by `path` and `prefix`, decoded once. A name may be missing.
+ * Path parameters captured by `path` and `prefix`, decoded once: any name, which may be
+ * missing. Inside a tree, `c.params` is typed more closely: the names the patterns before a
+ * Part gave, each a string (see `Conn`).
  *
  * @category model
  * @since 0.1.0
  */
-export type Params = Readonly<Record<string, string | undefined>>
+export interface Params {
+  readonly [name: string]: string | undefined
+}
 
 /**
- * Values that combinators and handlers attach to a Conn with `assign` (Sap's `set_user_data`).
+ * Values that combinators and handlers attach to a Conn with `assign` (Sap's `set_user_data`):
+ * any key, of unknown type. Inside a tree, `c.assigns` has the keys assigned before a Part,
+ * each with its type (see `Conn`).
  *
  * @category model
  * @since 0.1.0
  */
-export type Assigns = Readonly<Record<string, unknown>>
+export interface Assigns {
+  readonly [key: string]: unknown
+}
 
 /**
  * Request headers: lower-case names, null prototype; a header the client did not send is missing.
@@ -93,14 +101,28 @@ export const bytesSource = (bytes: Uint8Array): BodySource => ({
 })
 
 /**
- * The immutable request/response record that every Part receives. `P` types the path
- * parameters that the filters before a Part guarantee, `A` the assigns.
+ * The immutable request/response record that every Part receives. `P` types the path params
+ * and `A` the assigns that the Parts before it established: in `pipe(get, path('/todos/:id'),
+ * handle((c) => ...))`, `c` is a `Conn<{ readonly id: string }, {}>`, inside a `choose` after the
+ * path too, and `c.params.idd` is a type error. A plain `Conn` allows any name, maybe missing.
+ *
+ * A handler written apart from its pipe says what it needs with the same type, on its
+ * parameter: `Conn<{ id: string }>` needs an `id` param, `Conn<Params, { user: User }>` a `user`
+ * assign. `pipe` accepts it where the Parts before it establish these, and refuses it elsewhere.
+ * A type rather than a `handler<P>(fn)` helper: nothing more to import or learn, and it serves
+ * `handle` and `recover` alike. To unit-test such a handler, call the branch that gives it its
+ * params (`pipe(path('/todos/:id'), handle(showTodo))`) on a test Conn.
  *
  * @example
+ * import { pipe, get, path, handle, ok, type Conn } from 'sapwood'
  * import { conn } from 'sapwood/testing'
- * const c = conn('GET', '/users/42?sort=asc')
- * c.path // '/users/42'
- * c.query.sort // 'asc'
+ * const req = conn('GET', '/users/42?sort=asc')
+ * req.path // '/users/42'
+ * req.query.sort // 'asc'
+ *
+ * const showTodo = (c: Conn<{ id: string }>) => ok(`todo ${c.params.id}`)
+ * pipe(get, path('/todos/:id'), handle(showTodo)) // accepted
+ * // pipe(get, path('/todos'), handle(showTodo)) would not compile: no pattern gives an `id`
  *
  * @category model
  * @since 0.1.0
@@ -114,11 +136,13 @@ export interface Conn<P extends Params = Params, A extends Assigns = Assigns> {
   readonly path: string
   /** The part of `path` that `prefix` filters have not consumed yet. */
   readonly rest: string
-  readonly params: P & Params
+  /** The path params: with `P` known, exactly its names (a name no pattern gave is a type error). */
+  readonly params: P
   /** Parsed on first access. */
   readonly query: Query
   readonly headers: RequestHeaders
-  readonly assigns: A & Assigns
+  /** What `assign` attached: with `A` known, exactly its keys and their types. */
+  readonly assigns: A
   /** The decoded request body, once a body decoder has run. */
   readonly body: unknown
   readonly status: number
