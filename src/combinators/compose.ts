@@ -46,6 +46,8 @@ const seq = (parts: readonly AnyPart[]): Run => {
         return r.then((ctx) => (ctx._tag === 'Right' ? run(ctx.right, i + 1) : settleStep(ctx, given, parts, i)))
       }
       if (r._tag === 'Left') return settleStep(r, c, parts, i)
+      // the last step's Right is the pipe's: no new one
+      if (i === n - 1) return r
       c = r.right
     }
     return right(c)

@@ -62,9 +62,12 @@ interface Compiled extends Leaf {
 
 const RUN = 0
 const ALLOW = 1
+/** Every leaf of the node says a static 405 for this method: `fixed` is the answer, made once. */
+const FIXED = 2
 /** One thing to do for a request routed to a trie node: run a leaf or count its static 405. */
 interface Entry {
-  readonly kind: typeof RUN | typeof ALLOW
+  readonly kind: typeof RUN | typeof ALLOW | typeof FIXED
+  readonly fixed?: Context<never>
   readonly leaf: Compiled
   /** The trie did not prove this leaf's own pattern: match it again (overlaps, prefixes). */
   readonly recheck: boolean
@@ -81,6 +84,8 @@ interface Entry {
 
 /** The candidates of one trie node, per method; `other` for methods no leaf names. */
 interface Node {
+  /** Every leaf that may match here, whatever the method (for the look-ahead through the trie). */
+  readonly leaves: readonly Compiled[]
   readonly byMethod: Readonly<Record<string, readonly Entry[]>>
   readonly other: readonly Entry[]
 }
@@ -305,7 +310,7 @@ const runEntry = (e: Entry, c: Conn, found: Params | null): Result | undefined =
     params = m.params
     rest = m.rest
   }
-  if (e.kind === ALLOW) return refuse([notAllowedHere(leaf, c, rest)])
+  if (e.kind === ALLOW) return refuse([notAllowedHere(leaf, c.method, rest)])
   const draft = e.draft
   if (draft !== null && isUndrafted(c)) {
     return {
@@ -320,12 +325,12 @@ const runEntry = (e: Entry, c: Conn, found: Params | null): Result | undefined =
  * The candidate of a leaf whose path matched (with `rest` left) and whose method did not: its
  * way goes on through the steps after its paths, as the interpreter's look-ahead walks them.
  */
-const notAllowedHere = (leaf: Compiled, c: Conn, rest: string): Candidate => {
+const notAllowedHere = (leaf: Compiled, method: string, rest: string): Candidate => {
   const from: Reach = { rest, methods: leaf.guard.methods }
   let reach: Reach[]
   if (leaf.tailFrom === -1) reach = [from]
   else walk(leaf.steps, leaf.tailFrom, from, (reach = []))
-  return { rejection: leaf.notAllowed!, method: c.method, reach }
+  return { rejection: leaf.notAllowed!, method, reach }
 }
 
 /** Runs the candidates from `from` in declaration order: the first Right wins (choose semantics). */
@@ -342,7 +347,7 @@ const collect = (seen: Seen, ctx: Context & { _tag: 'Left' }, c: Conn, e: Entry)
 }
 
 const refuseSeen = (seen: Seen, c: Conn): Context<never> =>
-  refuse(seen.map((x) => (isEntry(x) ? notAllowedHere(x.leaf, c, '') : x)))
+  refuse(seen.map((x) => (isEntry(x) ? notAllowedHere(x.leaf, c.method, '') : x)))
 
 const runEntries = (
   entries: readonly Entry[],
@@ -353,6 +358,7 @@ const runEntries = (
 ): Result => {
   for (let i = from; i < entries.length; i++) {
     const e = entries[i]!
+    if (e.kind === FIXED) return e.fixed!
     if (e.kind === ALLOW && !e.recheck && (seen !== null || i < entries.length - 1)) {
       ;(seen ??= []).push(e)
       continue
@@ -394,6 +400,17 @@ const entriesFor = (candidates: readonly Compiled[], route: string | null, metho
     return { kind, leaf, recheck: !own, whole: false, ops, draft: kind === RUN ? draftOf(leaf, ops) : null }
   })
 
+/**
+ * When every entry for a method is a static 405 of the trie's own pattern, the answer does not
+ * depend on the request: one Left, made now. (The candidates' method only serves to say it is not
+ * among their Allow sets, which holds for every method routed to this list.)
+ */
+const fixedIfStatic = (entries: Entry[]): Entry[] => {
+  if (entries.length === 0 || !entries.every((e) => e.kind === ALLOW && !e.recheck)) return entries
+  const fixed = refuse(entries.map((e) => notAllowedHere(e.leaf, '', '')))
+  return [{ ...entries[0]!, kind: FIXED, fixed }]
+}
+
 const nodeFor = (
   leaves: readonly Compiled[],
   route: string | null,
@@ -402,8 +419,8 @@ const nodeFor = (
 ): Node => {
   const candidates = leaves.filter((leaf) => leaf.matcher === null || (route !== null && overlaps(route, leaf)))
   const byMethod: Record<string, readonly Entry[]> = Object.create(null) as Record<string, readonly Entry[]>
-  for (const m of methods) byMethod[m] = entriesFor(candidates, route, m)
-  return { byMethod, other: entriesFor(candidates, route, null) }
+  for (const m of methods) byMethod[m] = fixedIfStatic(entriesFor(candidates, route, m))
+  return { byMethod, other: fixedIfStatic(entriesFor(candidates, route, null)), leaves: candidates }
 }
 
 const shadowedBy = (earlier: Compiled, later: Compiled): boolean => {
@@ -586,8 +603,7 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
     `compile(${app.label})`,
   )
   // the look-ahead through this subtree: only the leaves the trie finds for the path can match
-  const allLeaves = (node: Node): readonly Compiled[] => node.other.map((e) => e.leaf)
-  const missLeaves = allLeaves(miss)
+  const missLeaves = miss.leaves
   shortcuts.set(compiled, (reach, out) => {
     const rest = reach.rest!
     const found = rest === '' ? null : (router.find('GET', rest) as unknown as Found)
@@ -595,7 +611,7 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
       walk([app], 0, reach, out)
       return
     }
-    for (const leaf of found === null ? missLeaves : allLeaves(found.store as Node)) walk(leaf.steps, 0, reach, out)
+    for (const leaf of found === null ? missLeaves : (found.store as Node).leaves) walk(leaf.steps, 0, reach, out)
   })
   Object.defineProperty(compiled, COMPILED, { value: true })
   const plan = { leaves, warnings }
