@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
 import { inject } from 'sapwood/testing'
 
-const { choose, pipe, get, del, path, prefix, handle, filter, left, ok, noContent, rejection, accepts } = sap
+const { choose, pipe, get, del, path, prefix, handle, filter, left, ok, noContent, rejection, accepts, recover } = sap
 const quiet = { onWarning: () => undefined }
 
 const itemsApp = choose([
@@ -194,4 +194,47 @@ describe('issue #7: any reason can be said', () => {
       }
     })
   }
+})
+
+describe('issue #7: HEAD and OPTIONS are routing, whatever the tree holds', () => {
+  const routes = choose([pipe(get, path('/users/:id'), ok('user')), pipe(sap.post, path('/users'), sap.created())])
+  const page = (r: sap.Rejection) =>
+    r._tag === 'NoMatch' ? pipe(sap.respHtml, sap.notFound('<h1>nothing here</h1>')) : undefined
+  const long = 'x'.repeat(120)
+
+  it('a root recover keeps HEAD, OPTIONS and the 414 rule, in both modes', async () => {
+    const app = recover(routes, (r) => (r._tag === 'BadRequest' ? sap.badRequest('custom') : undefined))
+    for (const compile of [false, true]) {
+      const get1 = await inject(app, { url: '/users/1' }, { compile })
+      const head1 = await inject(app, { method: 'HEAD', url: '/users/1' }, { compile })
+      assert.equal(head1.status, get1.status)
+      assert.equal(head1.headers['content-length'], get1.headers['content-length'])
+      const opts = await inject(app, { method: 'OPTIONS', url: '/users' }, { compile })
+      assert.equal(opts.status, 204)
+      assert.equal(opts.headers['allow'], 'POST, OPTIONS')
+      assert.equal((await inject(app, { url: `/users/${long}` }, { compile })).status, 414)
+    }
+  })
+
+  it('a root recover that answers every rejection still gives HEAD what GET gets', async () => {
+    const app = recover(routes, page)
+    for (const compile of [false, true]) {
+      const miss = await inject(app, { url: '/nope' }, { compile })
+      const headMiss = await inject(app, { method: 'HEAD', url: '/nope' }, { compile })
+      assert.equal(miss.status, 404)
+      assert.equal(headMiss.status, 404)
+      assert.equal(headMiss.headers['content-length'], miss.headers['content-length'])
+      assert.equal(headMiss.body, '')
+      assert.equal((await inject(app, { method: 'OPTIONS', url: '/users/1' }, { compile })).status, 204)
+    }
+  })
+
+  it('a catch-all handler makes HEAD answer as GET, and an explicit HEAD branch wins', async () => {
+    const catchAll = choose([routes, handle(() => sap.notFound('none'))])
+    assert.equal((await inject(catchAll, { method: 'HEAD', url: '/users/1' })).status, 200)
+    assert.equal((await inject(catchAll, { method: 'HEAD', url: '/zz' })).status, 404)
+    const own = choose([pipe(sap.head, path('/users/:id'), sap.noContent()), routes])
+    assert.equal((await inject(own, { method: 'HEAD', url: '/users/1' })).status, 204)
+    assert.equal((await inject(own, { method: 'HEAD', url: '/users' })).status, 405)
+  })
 })
