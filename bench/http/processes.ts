@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { AppName, Request } from './scenarios.js'
-import { parseWrk, wrkArgs, wrkScript } from './wrk.js'
+import { type LoadCounts, parseWrk, wrkArgs, wrkScript } from './wrk.js'
 
 /** Whether the processes are pinned (taskset found). */
 export const PINNED = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0
@@ -127,17 +127,7 @@ export interface LoadSpec {
 /** wrk, pinned to its own core; autocannon (load.mjs) where wrk is missing or a count is asked for. */
 export type LoadGenerator = 'wrk' | 'autocannon'
 
-export interface LoadResult {
-  readonly total: number
-  readonly seconds: number
-  readonly rps: number
-  /** ms */
-  readonly p50: number
-  readonly p99: number
-  readonly errors: number
-  readonly timeouts: number
-  /** Answers with a status outside 2xx and 3xx (wrk counts no finer). */
-  readonly unsuccessful: number
+export interface LoadResult extends LoadCounts {
   /** Share of one core the server (and the load generator) used during the timed run, if known. */
   readonly serverCpu?: number
   readonly loadCpu?: number

@@ -159,7 +159,8 @@ export const wrkArgs = (options: {
   ]
 }
 
-export interface WrkOutput {
+/** What one timed run of any load generator counts. */
+export interface LoadCounts {
   readonly total: number
   readonly seconds: number
   readonly rps: number
@@ -168,8 +169,11 @@ export interface WrkOutput {
   readonly p99: number
   readonly errors: number
   readonly timeouts: number
-  /** Answers with a status outside 2xx and 3xx ("Non-2xx or 3xx responses"). */
+  /** Answers with a status outside 2xx and 3xx (wrk counts no finer). */
   readonly unsuccessful: number
+}
+
+export interface WrkOutput extends LoadCounts {
   /** The line done() printed: wrk's /proc/self/stat at the end, if it could read it. */
   readonly stat?: string
 }
