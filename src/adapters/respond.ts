@@ -54,14 +54,14 @@ const logFailure = (e: unknown): void => {
 }
 
 /** The Allow list of an answer: each method once, HEAD right after GET, and OPTIONS. */
-export const allowList = (allow: readonly string[]): string => {
+const allowList = (allow: readonly string[]): string[] => {
   const out: string[] = []
   for (const m of allow) {
     if (!out.includes(m)) out.push(m)
     if (m === 'GET' && !allow.includes('HEAD') && !out.includes('HEAD')) out.push('HEAD')
   }
   if (!out.includes('OPTIONS')) out.push('OPTIONS')
-  return out.join(', ')
+  return out
 }
 
 /** True when a method filter somewhere in the tree names `method` (an explicit HEAD or OPTIONS branch). */
@@ -90,10 +90,10 @@ const staticAllow = (app: Part<never, unknown>, rest: string): readonly string[]
   const reaches: Reach[] = []
   walk([app], 0, { rest, methods: null }, reaches)
   if (reaches.length === 0) return null
-  let allow: string[] = []
+  const allow: string[] = []
   for (const r of reaches) {
     if (r.methods === null) return null
-    for (const m of r.methods) if (!allow.includes(m)) allow = [...allow, m]
+    for (const m of r.methods) if (!allow.includes(m)) allow.push(m)
   }
   return allow
 }
@@ -169,13 +169,13 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     if (r._tag === 'NoMatch' && refusedForLength(shape, c.path)) r = uriTooLong
     if (r._tag === 'HandlerFailed') report(onError, r.error, c)
     const { status, headers, body } = rejectionResponse(
-      r._tag === 'MethodNotAllowed' ? { _tag: 'MethodNotAllowed', allow: allowList(r.allow).split(', ') } : r,
+      r._tag === 'MethodNotAllowed' ? { _tag: 'MethodNotAllowed', allow: allowList(r.allow) } : r,
     )
     return update(c, { status, respHeaders: headers, respBody: body })
   }
 
   const optionsAnswer = (c: Conn, allow: readonly string[]): Conn =>
-    update(c, { status: 204, respHeaders: { allow: allowList(allow) }, respBody: null })
+    update(c, { status: 204, respHeaders: { allow: allowList(allow).join(', ') }, respBody: null })
 
   const failed = (error: unknown): Context => ({ _tag: 'Left', left: handlerFailed(error) })
 

@@ -202,7 +202,6 @@ const guard = (
 ): Part<Conn, Conn> => {
   const shape: Shape = {
     _tag: 'Guard',
-    rejects: rejection._tag === 'NoMatch' ? 'NoMatch' : 'Other',
     reads,
     test: predicate,
     rejection,

@@ -333,7 +333,6 @@ const notAllowedHere = (leaf: Compiled, method: string, rest: string): Candidate
   return { rejection: leaf.notAllowed!, method, reach }
 }
 
-/** Runs the candidates from `from` in declaration order: the first Right wins (choose semantics). */
 // What a run of entries has rejected with so far: candidates, or a static-405 entry of the trie's
 // own pattern whose candidate is made only if no later entry answers (the usual GET/POST pair).
 type Seen = (Candidate | Entry)[]
@@ -349,6 +348,7 @@ const collect = (seen: Seen, ctx: Context & { _tag: 'Left' }, c: Conn, e: Entry)
 const refuseSeen = (seen: Seen, c: Conn): Context<never> =>
   refuse(seen.map((x) => (isEntry(x) ? notAllowedHere(x.leaf, c.method, '') : x)))
 
+/** Runs the candidates from `from` in declaration order: the first Right wins (choose semantics). */
 const runEntries = (
   entries: readonly Entry[],
   c: Conn,

@@ -37,8 +37,8 @@ export type PathMatch = { readonly params: Params; readonly rest: string } | 'mi
  * The static description of a Part that the compiler and the 405 look-ahead read:
  * - `Pure`: never rejects and never touches method or path (builders);
  * - `Guard`: may reject, never rewrites method, path or params (`header`, `accepts`, ...);
- *   `rejects` tells whether it only ever says `NoMatch`, `reads` whether it may look at more
- *   than headers and query (a user `filter` may read params and the rest of the path);
+ *   `reads` tells whether it may look at more than headers and query (a user `filter` may read
+ *   params and the rest of the path), `throws` whether it runs user code that may throw;
  * - `Opaque`: anything else (`handle`, body decoders);
  * - `Method`, `Path`: the two filters the trie can decide;
  * - `Seq`, `Choose`, `Recover`, `Decorate`: composition, with the composed Parts.
@@ -61,7 +61,6 @@ export type Shape =
     }
   | {
       readonly _tag: 'Guard'
-      readonly rejects: 'NoMatch' | 'Other'
       readonly reads: 'request' | 'any'
       /** The guard's question and its answer when it fails, for the compiler to ask directly. */
       readonly test: (conn: Conn) => boolean
