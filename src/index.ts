@@ -6,20 +6,28 @@
 export {
   type Assigns,
   type Body,
-  type BodySource,
   type Conn,
+  type Cookies,
   type ConnInit,
   type ConnPatch,
   type Params,
   type Query,
   type RequestHeaders,
   type ResponseHeaders,
-  PayloadTooLargeError,
-  bytesSource,
   isConn,
   makeConn,
   update,
 } from './context/conn.js'
+export {
+  type BodySource,
+  type Chunks,
+  BodyAbortedError,
+  BodyConsumedError,
+  PayloadTooLargeError,
+  PulledBody,
+  bytesSource,
+  iterableSource,
+} from './context/body-source.js'
 export {
   type Context,
   type Part,

@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import { type Conn, bytesSource, makeConn } from '../context/conn.js'
+import { bytesSource } from '../context/body-source.js'
+import { type Conn, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { type RespondOptions, respond } from './respond.js'
 import { bodyBytes, toWire } from './wire.js'

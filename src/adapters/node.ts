@@ -5,7 +5,8 @@
  */
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type BodySource, type Conn, PayloadTooLargeError, type RequestHeaders, makeConn } from '../context/conn.js'
+import { BodyAbortedError, BodyConsumedError, type Chunks, PulledBody } from '../context/body-source.js'
+import { type Conn, type RequestHeaders, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { isThenable } from '../context/context.js'
 import { rejectionResponse } from '../context/rejection.js'
@@ -13,35 +14,100 @@ import type { Adapter, Listening, ListenOptions } from './adapter.js'
 import { type Handler, type RespondOptions, respond } from './respond.js'
 import { toWire } from './wire.js'
 
-const readRequest = (req: http.IncomingMessage, limit: number): Promise<Uint8Array> =>
-  new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'])
-    if (declared > limit) {
-      reject(new PayloadTooLargeError(limit))
+/**
+ * node's request stream, one chunk per `next()`: the stream is paused whenever no reader waits,
+ * so a reader that stops at its limit leaves the rest unread (and unbuffered) on the socket.
+ */
+class RequestChunks implements Chunks {
+  private readonly queue: Buffer[] = []
+  private ended = false
+  private failed: Error | undefined = undefined
+  private waiting: { resolve: (chunk: Uint8Array | null) => void; reject: (error: Error) => void } | undefined =
+    undefined
+
+  constructor(private readonly req: http.IncomingMessage) {
+    // Read elsewhere already (a body parser mounted in front): waiting for data would never end.
+    if (req.readableEnded) {
+      this.failed = new BodyConsumedError('read before sapwood saw the request (a body parser mounted in front?)')
       return
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        req.removeAllListeners('data')
-        req.resume()
-        reject(new PayloadTooLargeError(limit))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.once('end', () => resolve(Buffer.concat(chunks, size)))
-    req.once('error', reject)
-  })
+    if (req.destroyed) {
+      this.failed = new BodyAbortedError()
+      return
+    }
+    req.on('data', this.onData)
+    req.once('end', this.onEnd)
+    req.once('error', this.onClose)
+    req.once('close', this.onClose)
+  }
 
-// One object per request, methods on the prototype: no closure is made unless the body is read.
-class RequestSource implements BodySource {
-  private reading: Promise<Uint8Array> | undefined = undefined
-  constructor(private readonly req: http.IncomingMessage) {}
-  read(limit: number): Promise<Uint8Array> {
-    return (this.reading ??= readRequest(this.req, limit))
+  private readonly onData = (chunk: Buffer): void => {
+    // paused until the next `next()`: the reader decides whether more is read
+    this.req.pause()
+    const w = this.waiting
+    if (w !== undefined) {
+      this.waiting = undefined
+      w.resolve(chunk)
+    } else this.queue.push(chunk)
+  }
+
+  private readonly onEnd = (): void => {
+    this.ended = true
+    const w = this.waiting
+    this.waiting = undefined
+    w?.resolve(null)
+  }
+
+  private readonly onClose = (error?: Error): void => {
+    if (this.ended || this.req.complete) return
+    this.failed = new BodyAbortedError(error instanceof Error ? { cause: error } : undefined)
+    const w = this.waiting
+    this.waiting = undefined
+    w?.reject(this.failed)
+  }
+
+  next(): Promise<Uint8Array | null> {
+    const chunk = this.queue.shift()
+    if (chunk !== undefined) return Promise.resolve(chunk)
+    if (this.failed !== undefined) return Promise.reject(this.failed)
+    if (this.ended) return Promise.resolve(null)
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject }
+      this.req.resume()
+    })
+  }
+
+  /** Lets the rest of the body flow away, so the connection can carry its next request. */
+  discard(): void {
+    if (this.ended || this.failed !== undefined) return
+    this.req.off('data', this.onData)
+    this.req.resume()
+  }
+}
+
+// One object per request, nothing else made unless a Part reads the body.
+class RequestBody extends PulledBody {
+  private chunksOpened: RequestChunks | undefined = undefined
+  constructor(private readonly req: http.IncomingMessage) {
+    super()
+  }
+  override get length(): number | undefined {
+    const declared = this.req.headers['content-length']
+    if (declared === undefined) return undefined
+    const n = Number(declared)
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined
+  }
+  override get parsed(): unknown {
+    // body-parser (Express) marks a body it parsed with `_body`
+    const req = this.req as http.IncomingMessage & { _body?: unknown; body?: unknown }
+    return req._body === true ? req.body : undefined
+  }
+  protected open(): Chunks {
+    return (this.chunksOpened = new RequestChunks(this.req))
+  }
+  /** After the answer: the part of the body no reader took flows away. */
+  release(): void {
+    this.chunksOpened?.discard()
   }
 }
 
@@ -92,7 +158,8 @@ const fail = (res: http.ServerResponse, error: unknown, server: ServerState): vo
   res.end(body)
 }
 
-const write = (res: http.ServerResponse, c: Conn, head: boolean, server: ServerState): void => {
+const write = (res: http.ServerResponse, c: Conn, head: boolean, server: ServerState, body: RequestBody): void => {
+  body.release()
   try {
     const wire = toWire(c, head)
     // While the server closes, an answer ends its connection (node then sends `Connection:
@@ -112,25 +179,30 @@ const listener =
   (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const head = req.method === 'HEAD'
     let out: Conn | PromiseLike<Conn>
+    const body = new RequestBody(req)
     try {
       out = handler(
         makeConn({
           method: req.method ?? 'GET',
           url: req.url ?? '/',
           headers: requestHeaders(req),
-          source: new RequestSource(req),
+          source: body,
         }),
       )
     } catch (error) {
+      body.release()
       fail(res, error, server)
       return
     }
     if (isThenable(out)) {
       out.then(
-        (c) => write(res, c, head, server),
-        (error: unknown) => fail(res, error, server),
+        (c) => write(res, c, head, server, body),
+        (error: unknown) => {
+          body.release()
+          fail(res, error, server)
+        },
       )
-    } else write(res, out, head, server)
+    } else write(res, out, head, server, body)
   }
 
 /**

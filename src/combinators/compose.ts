@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import { type Conn, PayloadTooLargeError, isConn } from '../context/conn.js'
+import { BodyAbortedError, PayloadTooLargeError } from '../context/body-source.js'
+import { type Conn, isConn } from '../context/conn.js'
 import type {
   After1,
   After2,
@@ -24,7 +25,7 @@ import type {
   Pending,
 } from '../internal/params.js'
 import { type Context, type Part, type Result, type Shape, isThenable, left, part, right } from '../context/context.js'
-import { type Rejection, handlerFailed, payloadTooLarge } from '../context/rejection.js'
+import { type Rejection, badRequest, handlerFailed, payloadTooLarge } from '../context/rejection.js'
 import { type Candidate, MISSED, gather, isFatal, refuse, settleStep } from '../context/ranking.js'
 
 type AnyPart = Part<never, unknown>
@@ -491,9 +492,19 @@ export function choose<I extends Conn = Conn>(options: readonly Part<I, Conn>[])
  */
 export type Returned<I, O> = O | Context<O> | Part<I, O> | PromiseLike<O | Context<O> | Part<I, O>>
 
-/** A thrown error as a rejection: a body over its limit is the client's fault (413), the rest a bug (500). */
-const failure = (error: unknown): Context =>
-  left(error instanceof PayloadTooLargeError ? payloadTooLarge(error.limit) : handlerFailed(error))
+/**
+ * @internal A thrown error as a rejection: a body over its limit is the client's fault (413), a client that
+ * left before sending its body is not a failure of the handler (400, not logged, read by nobody),
+ * the rest a bug (500).
+ */
+export const failure = (error: unknown): Context =>
+  left(
+    error instanceof PayloadTooLargeError
+      ? payloadTooLarge(error.limit)
+      : error instanceof BodyAbortedError
+        ? badRequest(error.message)
+        : handlerFailed(error),
+  )
 
 const isContext = (u: unknown): u is Context<unknown> =>
   typeof u === 'object' &&

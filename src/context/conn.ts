@@ -3,6 +3,8 @@
  *
  * @since 0.1.0
  */
+import { parseCookie } from 'cookie'
+import type { BodySource } from './body-source.js'
 
 /**
  * Path parameters captured by `path` and `prefix`, decoded once: any name, which may be
@@ -45,6 +47,15 @@ export type RequestHeaders = Readonly<Record<string, string | undefined>>
 export type Query = Readonly<Record<string, string | readonly string[] | undefined>>
 
 /**
+ * The request cookies by name, parsed from the `Cookie` header into a null-prototype record; a
+ * cookie the client did not send is missing.
+ *
+ * @category model
+ * @since 0.2.0
+ */
+export type Cookies = Readonly<Record<string, string | undefined>>
+
+/**
  * Response headers drafted so far: lower-case names; several values (e.g. `set-cookie`) as an array.
  *
  * @category model
@@ -59,46 +70,6 @@ export type ResponseHeaders = Readonly<Record<string, string | readonly string[]
  * @since 0.1.0
  */
 export type Body = string | Uint8Array | null
-
-/**
- * Where the request body comes from; read at most once, lazily, by a body decoder.
- *
- * @category model
- * @since 0.1.0
- */
-export interface BodySource {
-  /** Reads the whole body; rejects with a `PayloadTooLargeError` past `limit` bytes. */
-  readonly read: (limit: number) => Promise<Uint8Array>
-}
-
-/**
- * The error a body read rejects with past its limit.
- *
- * @category model
- * @since 0.1.0
- */
-export class PayloadTooLargeError extends Error {
-  constructor(readonly limit: number) {
-    super(`The request body is larger than ${limit} bytes`)
-    this.name = 'PayloadTooLargeError'
-  }
-}
-
-/**
- * A body source over bytes already in memory (tests, fetch runtimes).
- *
- *
- * @example
- * import { bytesSource, makeConn } from 'sapwood'
- * makeConn({ method: 'POST', url: '/', headers: {}, source: bytesSource(new TextEncoder().encode('hi')) })
- *
- * @category constructors
- * @since 0.1.0
- */
-export const bytesSource = (bytes: Uint8Array): BodySource => ({
-  read: (limit) =>
-    bytes.byteLength > limit ? Promise.reject(new PayloadTooLargeError(limit)) : Promise.resolve(bytes),
-})
 
 /**
  * The immutable request/response record that every Part receives. `P` types the path params
@@ -127,7 +98,7 @@ export const bytesSource = (bytes: Uint8Array): BodySource => ({
  * @category model
  * @since 0.1.0
  */
-export interface Conn<P extends Params = Params, A extends Assigns = Assigns> {
+export interface Conn<P extends Params = Params, A extends Assigns = Assigns, B = unknown> {
   /** The request method, upper-case. */
   readonly method: string
   /** The request target as received: path and query string. */
@@ -143,8 +114,10 @@ export interface Conn<P extends Params = Params, A extends Assigns = Assigns> {
   readonly headers: RequestHeaders
   /** What `assign` attached: with `A` known, exactly its keys and their types. */
   readonly assigns: A
-  /** The decoded request body, once a body decoder has run. */
-  readonly body: unknown
+  /** The decoded request body, once a body decoder (`jsonBody`, `formBody`, ...) has run: with `B` known, its type. */
+  readonly body: B
+  /** The request cookies (`Cookie` header), parsed on first access; null prototype. */
+  readonly cookies: Cookies
   readonly status: number
   readonly respHeaders: ResponseHeaders
   readonly respBody: Body
@@ -167,7 +140,15 @@ export interface ConnInit {
 
 const EMPTY: Readonly<Record<string, never>> = Object.freeze(Object.create(null) as Record<string, never>)
 
-const NO_BODY: BodySource = bytesSource(new Uint8Array(0))
+// Shared by every Conn built without a source: stateless, since a PulledBody remembers its readers.
+const NO_BYTES = new Uint8Array(0)
+const NO_BODY: BodySource = Object.freeze({
+  length: 0,
+  parsed: undefined,
+  read: () => Promise.resolve(NO_BYTES),
+  // eslint-disable-next-line @typescript-eslint/require-await -- an empty async iterable
+  stream: async function* () {},
+})
 
 const parseQuery = (search: string): Query => {
   const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>
@@ -186,6 +167,8 @@ const parseQuery = (search: string): Query => {
 class ConnRecord implements Conn {
   /** @internal the parsed query, once read (a plain field: private fields cost per Conn made) */
   parsed: Query | undefined
+  /** @internal the parsed cookies, once read */
+  jar: Cookies | undefined = undefined
   constructor(
     readonly method: string,
     readonly url: string,
@@ -214,6 +197,14 @@ class ConnRecord implements Conn {
         q === -1 || (hash !== -1 && hash < q) ? EMPTY : parseQuery(url.slice(q + 1, hash === -1 ? url.length : hash))
     }
     return this.parsed
+  }
+
+  get cookies(): Cookies {
+    if (this.jar === undefined) {
+      const header = this.headers['cookie']
+      this.jar = header === undefined || header === '' ? EMPTY : parseCookie(header)
+    }
+    return this.jar
   }
 }
 

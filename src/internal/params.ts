@@ -42,12 +42,12 @@ export type Exact<C> = [C] extends [never]
   ? // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- nothing known
     Conn<{}, {}>
   : C extends Conn
-    ? Conn<Known<C['params']>, Known<C['assigns']>>
+    ? Conn<Known<C['params']>, Known<C['assigns']>, C['body']>
     : never
 
 /**
  * The Conn after a Part whose output is `O`, when `K` (an `Exact` Conn) was known before it: the
- * params and assigns of both, `O`'s winning.
+ * params and assigns of both, `O`'s winning, and `O`'s body type when it says one (a decoder).
  */
 export type Then<K, O> = Conn extends O
   ? K // O establishes nothing (a method filter, a builder): the common case, kept cheap
@@ -61,7 +61,7 @@ export type Then<K, O> = Conn extends O
               infer P extends Params,
               infer A extends Assigns,
             ]
-            ? Conn<P, A>
+            ? Conn<P, A, unknown extends O['body'] ? K['body'] : O['body']>
             : never
           : never
         : never
