@@ -80,6 +80,13 @@ export {
   setStatus,
 } from './combinators/builders.js'
 export * from './combinators/status.js'
+// request side (#9): each block is owned by its module
+// -- body decoders
+// -- multipart
+// -- cookies
+// -- auth
+// -- response schemas
+// -- query and params schemas
 
 export type { Adapter, ListenOptions, Listening } from './adapters/adapter.js'
 export { type Handler, type RespondOptions, respond } from './adapters/respond.js'

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { bytesSource } from '../context/body-source.js'
+import { PulledBody, bytesSource } from '../context/body-source.js'
 import { type Conn, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { type RespondOptions, respond } from './respond.js'
@@ -94,6 +94,8 @@ export const inject = async (
   const body = json ? JSON.stringify(raw) : raw
   const c = conn(method, request.url, body === undefined ? { headers } : { headers, body })
   const wire = toWire(await respond(app, options)(c), method === 'HEAD')
+  // as an adapter does once the answer is written: cleanups (temporary upload files) run
+  if (c.source instanceof PulledBody) c.source.release()
   const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>
   for (let i = 0; i < wire.headers.length; i += 2) {
     const name = wire.headers[i]!

@@ -105,8 +105,9 @@ class RequestBody extends PulledBody {
   protected open(): Chunks {
     return (this.chunksOpened = new RequestChunks(this.req))
   }
-  /** After the answer: the part of the body no reader took flows away. */
-  release(): void {
+  /** After the answer: cleanups run, and the part of the body no reader took flows away. */
+  override release(): void {
+    super.release()
     this.chunksOpened?.discard()
   }
 }

@@ -32,6 +32,12 @@ export interface BodySource {
    * stream has taken chunks that were not kept, `read` and `stream` reject with `BodyConsumedError`.
    */
   stream(limit?: number): AsyncIterable<Uint8Array>
+  /**
+   * Runs `cleanup` once the request is answered (temporary upload files are removed so). An
+   * adapter calls the source's `release` after writing the answer; a Conn that no adapter
+   * answers (a unit test calling a Part) runs nothing.
+   */
+  whenDone(cleanup: () => unknown): void
 }
 
 /**
@@ -142,6 +148,26 @@ export abstract class PulledBody implements BodySource {
   private whole: Uint8Array | undefined = undefined
   /** Set once a stream took chunks without keeping them. */
   private streamed = false
+  private cleanups: (() => unknown)[] | undefined = undefined
+
+  whenDone(cleanup: () => unknown): void {
+    ;(this.cleanups ??= []).push(cleanup)
+  }
+
+  /**
+   * Called by the adapter once the answer is written: runs the cleanups (a failing one is
+   * logged) and lets a subclass drop the part of the body no reader took.
+   */
+  release(): void {
+    const cleanups = this.cleanups
+    if (cleanups === undefined) return
+    this.cleanups = undefined
+    for (const cleanup of cleanups) {
+      Promise.resolve()
+        .then(cleanup)
+        .catch((error: unknown) => console.error('sapwood: a cleanup after the response failed:', error))
+    }
+  }
 
   /** The declared length; `undefined` unless a subclass knows it. */
   get length(): number | undefined {
@@ -155,11 +181,6 @@ export abstract class PulledBody implements BodySource {
 
   /** Opens the request's chunks; called once, on the first read. */
   protected abstract open(): Chunks
-
-  /** True once the body has been opened (an adapter then knows a reader may have left bytes unread). */
-  protected get opened(): boolean {
-    return this.chunks !== undefined
-  }
 
   /** Takes the next chunk from the request; concurrent readers share one pull. */
   private pull(keep: boolean): Promise<Uint8Array | null> {

@@ -146,6 +146,7 @@ const NO_BODY: BodySource = Object.freeze({
   length: 0,
   parsed: undefined,
   read: () => Promise.resolve(NO_BYTES),
+  whenDone: () => undefined,
   // eslint-disable-next-line @typescript-eslint/require-await -- an empty async iterable
   stream: async function* () {},
 })
@@ -183,6 +184,8 @@ class ConnRecord implements Conn {
     readonly respBody: Body,
     readonly source: BodySource,
     query: Query | undefined,
+    /** @internal what the tree above set for the Parts under it (see `Settings`) */
+    readonly settings: Settings,
   ) {
     this.parsed = query
   }
@@ -249,6 +252,7 @@ export const makeConn = (init: ConnInit): Conn => {
     null,
     init.source ?? NO_BODY,
     undefined,
+    NO_SETTINGS,
   )
 }
 
@@ -295,6 +299,7 @@ export const update = <C extends Conn>(c: C, patch: ConnPatch): C => {
     patch.respBody === undefined ? c.respBody : patch.respBody,
     c.source,
     (c as unknown as ConnRecord).parsed,
+    (c as unknown as ConnRecord).settings,
   ) as unknown as C
 }
 
@@ -325,6 +330,7 @@ export const withDraft = <C extends Conn>(
     respBody,
     r.source,
     r.parsed,
+    r.settings,
   ) as unknown as C
 }
 
@@ -349,6 +355,44 @@ export const withStatusBody = <C extends Conn>(c: C, status: number, respBody: B
  * @since 0.1.0
  */
 export const isConn = (u: unknown): u is Conn => u instanceof ConnRecord
+
+/**
+ * @internal What a subtree sets for the Parts under it, carried by every copy of the Conn and
+ * never sent: the default limit of body decoders (`bodyLimit`) and the response serializers
+ * that `json` uses (`responds`). One field for all of them: a copy of the Conn copies one reference.
+ */
+export interface Settings {
+  /** The limit of body decoders that do not set their own, in bytes. */
+  readonly bodyLimit?: number
+  /** The serializer for a status, when a schema was declared for it (`responds`). */
+  readonly serializerFor?: (status: number) => ((value: unknown) => string) | undefined
+}
+
+const NO_SETTINGS: Settings = Object.freeze({})
+
+/** @internal the settings a Conn carries */
+export const settingsOf = (c: Conn): Settings => (c as unknown as ConnRecord).settings
+
+/** @internal a copy of the Conn with some settings replaced */
+export const withSettings = <C extends Conn>(c: C, patch: Settings): C => {
+  const r = c as unknown as ConnRecord
+  return new ConnRecord(
+    r.method,
+    r.url,
+    r.path,
+    r.rest,
+    r.params,
+    r.headers,
+    r.assigns,
+    r.body,
+    r.status,
+    r.respHeaders,
+    r.respBody,
+    r.source,
+    r.parsed,
+    { ...r.settings, ...patch },
+  ) as unknown as C
+}
 
 /** A shared empty null-prototype record. @internal */
 export const emptyRecord = EMPTY
