@@ -18,7 +18,7 @@ export type Rejection =
   | { readonly _tag: 'Forbidden'; readonly detail?: string }
   | { readonly _tag: 'UnsupportedMediaType'; readonly supported: readonly string[] }
   | { readonly _tag: 'NotAcceptable'; readonly available: readonly string[] }
-  | { readonly _tag: 'BadRequest'; readonly details: string }
+  | { readonly _tag: 'BadRequest'; readonly details: string; readonly errors?: readonly FieldError[] }
   | { readonly _tag: 'Unprocessable'; readonly errors: readonly FieldError[] }
   | { readonly _tag: 'Conflict'; readonly detail?: string }
   | { readonly _tag: 'TooManyRequests'; readonly retryAfter?: number }
@@ -139,17 +139,20 @@ export const unsupportedMediaType = (supported: readonly string[]): Rejection =>
 export const notAcceptable = (available: readonly string[]): Rejection => ({ _tag: 'NotAcceptable', available })
 
 /**
- * The request is malformed (400); `details` is safe to show to the client.
+ * The request is malformed (400); `details` is safe to show to the client, and `errors` (sent
+ * as the problem's `errors` member) say which fields of the query or path are wrong.
  *
  *
  * @example
  * import { rejection, handle, left } from 'sapwood'
  * handle(() => left(rejection.badRequest('"name" must be a string')))
+ * rejection.badRequest('invalid query', [{ path: '/page', message: 'must be integer' }])
  *
  * @category constructors
  * @since 0.1.0
  */
-export const badRequest = (details: string): Rejection => ({ _tag: 'BadRequest', details })
+export const badRequest = (details: string, errors?: readonly FieldError[]): Rejection =>
+  errors === undefined ? { _tag: 'BadRequest', details } : { _tag: 'BadRequest', details, errors }
 
 /**
  * The request body is larger than the limit (413).
@@ -403,6 +406,9 @@ export const rejectionResponse = (
       break
     case 'TooManyRequests':
       if (r.retryAfter !== undefined) headers['retry-after'] = String(r.retryAfter)
+      break
+    case 'BadRequest':
+      if (r.errors !== undefined) body['errors'] = r.errors.map((e) => ({ path: e.path, message: e.message }))
       break
     case 'Unprocessable':
       body['errors'] = r.errors.map((e) => ({ path: e.path, message: e.message }))
