@@ -321,7 +321,5 @@ class IterableBody extends PulledBody {
  * @category constructors
  * @since 0.2.0
  */
-export const iterableSource = (
-  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  length?: number,
-): BodySource => new IterableBody(chunks, length)
+export const iterableSource = (chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, length?: number): BodySource =>
+  new IterableBody(chunks, length)

@@ -147,7 +147,6 @@ const NO_BODY: BodySource = Object.freeze({
   parsed: undefined,
   read: () => Promise.resolve(NO_BYTES),
   whenDone: () => undefined,
-  // eslint-disable-next-line @typescript-eslint/require-await -- an empty async iterable
   stream: async function* () {},
 })
 

@@ -22,7 +22,8 @@ export type Infer<S> =
   S extends StandardSchemaV1<unknown, infer O> ? O : S extends { readonly static: infer T } ? T : unknown
 
 /** The outcome of checking a value. */
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: FieldError[] }
+export type Checked<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: FieldError[] }
 
 /** A compiled schema: checks (and, where asked, coerces) a value. Synchronous unless a Standard Schema is async. */
 export type Check<T> = (value: unknown) => Checked<T> | Promise<Checked<T>>
@@ -70,9 +71,7 @@ const fromAjv = (error: ErrorObject): FieldError => {
 }
 
 const fromIssue = (issue: StandardSchemaV1.Issue): FieldError => ({
-  path: (issue.path ?? [])
-    .map((seg) => `/${pointerEscape(String(typeof seg === 'object' ? seg.key : seg))}`)
-    .join(''),
+  path: (issue.path ?? []).map((seg) => `/${pointerEscape(String(typeof seg === 'object' ? seg.key : seg))}`).join(''),
   message: issue.message,
 })
 
@@ -88,9 +87,7 @@ export const compileCheck = <S extends Schema>(schema: S, options: CheckOptions 
   if (isStandard(schema)) {
     const std = schema['~standard']
     const settle = (r: StandardSchemaV1.Result<unknown>): Checked<Infer<S>> =>
-      r.issues === undefined
-        ? { ok: true, value: r.value as Infer<S> }
-        : { ok: false, errors: r.issues.map(fromIssue) }
+      r.issues === undefined ? { ok: true, value: r.value as Infer<S> } : { ok: false, errors: r.issues.map(fromIssue) }
     return (value) => {
       const r = std.validate(value)
       return r instanceof Promise ? r.then(settle) : settle(r)
