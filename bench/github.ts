@@ -1,4 +1,4 @@
-// The 302-route app shaped like the GitHub REST API (../shared/bench-data/github-routes.txt),
+// The 302-route app shaped like the GitHub REST API (bench/data/github-routes.txt),
 // built three ways: a sapwood tree, a raw find-my-way router, and the list of the 10-URL mix.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -11,10 +11,7 @@ export interface RouteSet {
   readonly mix: readonly string[]
 }
 
-const candidates = [
-  new URL('../../shared/bench-data/github-routes.txt', import.meta.url),
-  new URL('./data/github-routes.txt', import.meta.url),
-]
+const candidates = [new URL('./data/github-routes.txt', import.meta.url)]
 
 /** Reads the route set: `METHOD /path` lines and `# mix /path` lines. */
 export const loadRoutes = (): RouteSet => {

@@ -127,8 +127,8 @@ const concat = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
  * import { PulledBody, type Chunks } from 'sapwood'
  * class OneChunk extends PulledBody {
  *   constructor(private readonly bytes: Uint8Array) { super() }
- *   get length() { return this.bytes.byteLength }
- *   protected open(): Chunks {
+ *   override get length() { return this.bytes.byteLength }
+ *   protected override open(): Chunks {
  *     let given = false
  *     return { next: async () => (given ? null : ((given = true), this.bytes)) }
  *   }

@@ -168,7 +168,7 @@ class ConnRecord implements Conn {
   /** @internal the parsed query, once read (a plain field: private fields cost per Conn made) */
   parsed: Query | undefined
   /** @internal the parsed cookies, once read */
-  jar: Cookies | undefined = undefined
+  jar: Cookies | undefined
   constructor(
     readonly method: string,
     readonly url: string,
@@ -185,8 +185,10 @@ class ConnRecord implements Conn {
     query: Query | undefined,
     /** @internal what the tree above set for the Parts under it (see `Settings`) */
     readonly settings: Settings,
+    cookies: Cookies | undefined,
   ) {
     this.parsed = query
+    this.jar = cookies
   }
 
   get query(): Query {
@@ -252,6 +254,7 @@ export const makeConn = (init: ConnInit): Conn => {
     init.source ?? NO_BODY,
     undefined,
     NO_SETTINGS,
+    undefined,
   )
 }
 
@@ -299,6 +302,7 @@ export const update = <C extends Conn>(c: C, patch: ConnPatch): C => {
     c.source,
     (c as unknown as ConnRecord).parsed,
     (c as unknown as ConnRecord).settings,
+    (c as unknown as ConnRecord).jar,
   ) as unknown as C
 }
 
@@ -330,6 +334,7 @@ export const withDraft = <C extends Conn>(
     r.source,
     r.parsed,
     r.settings,
+    r.jar,
   ) as unknown as C
 }
 
@@ -390,6 +395,7 @@ export const withSettings = <C extends Conn>(c: C, patch: Settings): C => {
     r.source,
     r.parsed,
     { ...r.settings, ...patch },
+    r.jar,
   ) as unknown as C
 }
 

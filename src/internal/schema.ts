@@ -1,7 +1,14 @@
 // Schemas of request values (bodies, query, params): a JSON Schema compiled once with Ajv, or any
 // Standard Schema validator (zod, valibot, ArkType), behind one `Check` that the decoders call.
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { Ajv, type ErrorObject, type Options as AjvOptions, type ValidateFunction } from 'ajv'
+import {
+  Ajv,
+  type AsyncValidateFunction,
+  type ErrorObject,
+  type Options as AjvOptions,
+  type ValidateFunction,
+  ValidationError,
+} from 'ajv'
 import addFormats from 'ajv-formats'
 import type { FieldError } from '../context/rejection.js'
 
@@ -61,11 +68,13 @@ const ajvFor = (options: CheckOptions): Ajv => {
 
 const pointerEscape = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1')
 
-const fromAjv = (error: ErrorObject): FieldError => {
-  const p = error.params as { missingProperty?: string; additionalProperty?: string }
+// Partial: an async schema's ValidationError types its errors so.
+const fromAjv = (error: Partial<ErrorObject>): FieldError => {
+  const p = (error.params ?? {}) as { missingProperty?: string; additionalProperty?: string }
   const child = p.missingProperty ?? p.additionalProperty
+  const at = error.instancePath ?? ''
   return {
-    path: child === undefined ? error.instancePath : `${error.instancePath}/${pointerEscape(child)}`,
+    path: child === undefined ? at : `${at}/${pointerEscape(child)}`,
     message: error.message ?? 'is invalid',
   }
 }
@@ -74,6 +83,22 @@ const fromIssue = (issue: StandardSchemaV1.Issue): FieldError => ({
   path: (issue.path ?? []).map((seg) => `/${pointerEscape(String(typeof seg === 'object' ? seg.key : seg))}`).join(''),
   message: issue.message,
 })
+
+/**
+ * Ajv keeps every schema with an `$id` and refuses a second one with that `$id`: the same schema
+ * made again (a TypeBox schema built by a function that an app, or each test, calls) gets the
+ * validator compiled the first time; a different schema with that `$id` still fails to compile.
+ */
+const compileOnce = (ajv: Ajv, schema: JsonSchema): ValidateFunction => {
+  const id = schema['$id']
+  if (typeof id === 'string') {
+    const known = ajv.getSchema(id)
+    if (known !== undefined && known.schema !== schema && JSON.stringify(known.schema) === JSON.stringify(schema)) {
+      return known
+    }
+  }
+  return ajv.compile(schema)
+}
 
 /** True when `schema` is a Standard Schema validator rather than a JSON Schema. */
 export const isStandard = (schema: Schema): schema is StandardSchemaV1 =>
@@ -95,9 +120,21 @@ export const compileCheck = <S extends Schema>(schema: S, options: CheckOptions 
   }
   let validate: ValidateFunction
   try {
-    validate = ajvFor(options).compile(schema)
+    validate = compileOnce(ajvFor(options), schema)
   } catch (error) {
     throw new TypeError(`sapwood: the JSON Schema does not compile: ${(error as Error).message}`, { cause: error })
+  }
+  if ((validate as Partial<AsyncValidateFunction>).$async === true) {
+    // `$async: true`: Ajv answers with a promise, which rejects with the errors
+    const run = validate as unknown as AsyncValidateFunction
+    return (value) =>
+      run(value).then(
+        (): Checked<Infer<S>> => ({ ok: true, value: value as Infer<S> }),
+        (error: unknown): Checked<Infer<S>> => {
+          if (error instanceof ValidationError) return { ok: false, errors: error.errors.map(fromAjv) }
+          throw error
+        },
+      )
   }
   return (value) =>
     validate(value)

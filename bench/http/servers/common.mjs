@@ -18,13 +18,24 @@ export const HELLO = 'hello world'
 export const TEXT = 'text/plain; charset=utf-8'
 export const JSON_TYPE = 'application/json'
 
+/** The response schema of GET /users/:id, the same for every server that takes one. */
+export const USER_SCHEMA = {
+  type: 'object',
+  properties: { id: { type: 'string' }, name: { type: 'string' } },
+  required: ['id', 'name'],
+}
+
+/** The schema of POST /echo's body and answer. */
+export const ECHO_SCHEMA = {
+  type: 'object',
+  properties: { hello: { type: 'string' } },
+  required: ['hello'],
+}
+
 /** The body of GET /users/:id. */
 export const user = (id) => ({ id, name: `user ${id}` })
 
-const candidates = [
-  new URL('../../../../shared/bench-data/github-routes.txt', import.meta.url),
-  new URL('../../data/github-routes.txt', import.meta.url),
-]
+const candidates = [new URL('../../data/github-routes.txt', import.meta.url)]
 
 /** The 302 routes as [method, path] pairs, in file order (the same reading as bench/github.ts). */
 export const loadRoutes = () => {

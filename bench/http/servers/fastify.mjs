@@ -1,8 +1,9 @@
-// Fastify 5, logger off, a response schema on the JSON route (its fast serializer).
+// Fastify 5, logger off, a response schema on the JSON route (its fast serializer), and the echo's
+// body validated and its answer serialized with one schema.
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- plain JavaScript, linted without types: see ../tsconfig.json */
 import process from 'node:process'
 import Fastify from 'fastify'
-import { APP, BODY_LIMIT, HELLO, bodyOf, listening, loadRoutes, user } from './common.mjs'
+import { APP, BODY_LIMIT, ECHO_SCHEMA, HELLO, USER_SCHEMA, bodyOf, listening, loadRoutes, user } from './common.mjs'
 
 const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT })
 
@@ -15,11 +16,7 @@ if (APP === 'basic') {
     {
       schema: {
         response: {
-          200: {
-            type: 'object',
-            properties: { id: { type: 'string' }, name: { type: 'string' } },
-            required: ['id', 'name'],
-          },
+          200: USER_SCHEMA,
         },
       },
     },
@@ -27,7 +24,8 @@ if (APP === 'basic') {
       reply.send(user(req.params.id))
     },
   )
-  app.post('/echo', (req, reply) => {
+  // the same schema validates the body and serializes the answer, as sapwood's echo does
+  app.post('/echo', { schema: { body: ECHO_SCHEMA, response: { 200: ECHO_SCHEMA } } }, (req, reply) => {
     reply.send(req.body)
   })
 } else {
