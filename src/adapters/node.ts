@@ -98,9 +98,10 @@ class RequestBody extends PulledBody {
     return Number.isSafeInteger(n) && n >= 0 ? n : undefined
   }
   override get parsed(): unknown {
-    // body-parser (Express) marks a body it parsed with `_body`
+    // body-parser 1 marks a body it parsed with `_body`; body-parser 2 (Express 5) only sets
+    // `req.body`, after reading the stream to its end
     const req = this.req as http.IncomingMessage & { _body?: unknown; body?: unknown }
-    return req._body === true ? req.body : undefined
+    return req._body === true || (req.readableEnded && req.body !== undefined) ? req.body : undefined
   }
   protected open(): Chunks {
     return (this.chunksOpened = new RequestChunks(this.req))

@@ -14,6 +14,7 @@ import {
   notAcceptable,
   unsupportedMediaType,
 } from '../context/rejection.js'
+import { parseContentType, typeMatches } from '../internal/content-type.js'
 import { exactMatcher, fromMiss, mergeParams, prefixMatcher, type PathMatcher } from '../internal/pattern.js'
 import type { ParamsOf } from '../internal/params.js'
 import { callSite } from '../internal/where.js'
@@ -321,23 +322,17 @@ export const accepts = (type: string): Part<Conn, Conn> => {
   )
 }
 
-/** The media type of a Content-Type value: lower-case, without parameters. */
-const essence = (value: string): string => {
-  const semi = value.indexOf(';')
-  return (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase()
-}
-
-const typeMatches = (want: string, got: string): boolean => {
-  if (want === got || want === '*/*' || want === '*') return true
-  if (want.endsWith('/*')) return got.startsWith(want.slice(0, -1))
-  // structured syntax suffixes: application/problem+json is JSON
-  const plus = got.lastIndexOf('+')
-  return plus !== -1 && want === `${got.slice(0, got.indexOf('/') + 1)}${got.slice(plus + 1)}`
+/** The media type of the request, lower-case; undefined when the Content-Type is missing or malformed. */
+const essence = (c: Conn): string | undefined => {
+  const value = c.headers['content-type']
+  return value === undefined ? undefined : parseContentType(value)?.type
 }
 
 /**
  * Passes requests whose `Content-Type` is `type` (parameters ignored; `text/*` and `+json`
- * suffixes understood); otherwise rejects with `UnsupportedMediaType` (415).
+ * suffixes understood); otherwise rejects with `UnsupportedMediaType` (415). The header is read
+ * strictly (RFC 9110): a missing or malformed one (`application/json; charset=utf-8 garbage`)
+ * names no type, and is refused too.
  *
  * @example
  * import { pipe, post, contentType, ok } from 'sapwood'
@@ -351,8 +346,8 @@ export const contentType = (type: string): Part<Conn, Conn> => {
   const rejection = unsupportedMediaType([want])
   return guard(
     (c) => {
-      const got = c.headers['content-type']
-      return got !== undefined && typeMatches(want, essence(got))
+      const got = essence(c)
+      return got !== undefined && typeMatches(want, got)
     },
     rejection,
     'request',

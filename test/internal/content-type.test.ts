@@ -19,6 +19,10 @@ describe('parseContentType', () => {
     ['a/b; x=1; y=2', 'a/b', { x: '1', y: '2' }],
     ['application/vnd.api+json', 'application/vnd.api+json', {}],
     ['a/b; x="caf\u00e9"', 'a/b', { x: 'caf\u00e9' }],
+    // RFC 9110 allows empty parameters
+    ['application/json;;', 'application/json', {}],
+    ['application/json;', 'application/json', {}],
+    ['text/plain; ; charset=utf-8;', 'text/plain', { charset: 'utf-8' }],
   ]
   for (const [value, type, parameters] of good) {
     it(`reads ${JSON.stringify(value)}`, () => {
@@ -41,8 +45,6 @@ describe('parseContentType', () => {
     ['a character that is not a token', 'text/pl@in'],
     ['garbage after a parameter', 'application/json; charset=utf-8 garbage'],
     ['garbage after the type', 'application/json garbage'],
-    ['an empty parameter between semicolons', 'application/json;;'],
-    ['a trailing semicolon', 'application/json;'],
     ['a parameter without value', 'text/plain; charset'],
     ['a parameter with an empty value', 'text/plain; charset='],
     ['a parameter without name', 'text/plain; =utf-8'],
@@ -109,7 +111,7 @@ describe('contentType filter reads the header strictly', () => {
   })
 
   it('rejects a malformed Content-Type with UnsupportedMediaType', async () => {
-    for (const type of ['application/json; charset=utf-8 garbage', 'application/json;;', 'application/json x']) {
+    for (const type of ['application/json; charset=utf-8 garbage', 'application/json;=', 'application/json x']) {
       const r = await expectLeft(sap.contentType('application/json')(post(type)), 'UnsupportedMediaType')
       assert.deepEqual(r, { _tag: 'UnsupportedMediaType', supported: ['application/json'] })
     }
@@ -117,7 +119,7 @@ describe('contentType filter reads the header strictly', () => {
 
   it('answers 415 for a malformed Content-Type through inject', async () => {
     const app = sap.pipe(sap.post, sap.contentType('application/json'), sap.ok('yes'))
-    const res = await inject(app, { method: 'POST', url: '/', headers: { 'content-type': 'application/json;;' } })
+    const res = await inject(app, { method: 'POST', url: '/', headers: { 'content-type': 'application/json x' } })
     assert.equal(res.status, 415)
   })
 })
