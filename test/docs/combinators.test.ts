@@ -23,8 +23,13 @@ const NOT_COMBINATORS: Readonly<Record<string, string>> = {
   makeConn: 'Conn constructor for adapters',
   isConn: 'guard',
   nodeListener: 'adapter internals: serves a Handler on node:http',
-  bytesSource: 'body source for adapters',
+  bytesSource: 'body source for adapters and tests',
+  iterableSource: 'body source for adapters and tests',
+  PulledBody: 'base class of body sources, for adapters',
   PayloadTooLargeError: 'error class',
+  BodyAbortedError: 'error class',
+  BodyConsumedError: 'error class',
+  DEFAULT_BODY_LIMIT: 'constant',
 }
 
 const { headings, blocks, errors } = parseDoc(root, join(root, 'docs/combinators.md'))
