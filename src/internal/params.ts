@@ -35,7 +35,7 @@ type Merge<X, Y> = keyof X extends never
  * generic calls (`path('/x')`, `handle(...)`); `pipe` gives the outputs it did not see this type,
  * which every Part accepts, so that a Part it did see is not refused for a missing param.
  */
-export type Pending = Conn<never, never>
+export type Pending = Conn<never, never, never>
 
 /** What a Conn type guarantees: the names a Part established, none for the wide default `Conn`. */
 export type Exact<C> = [C] extends [never]
