@@ -74,7 +74,7 @@ export type Body = string | Uint8Array | null
 /**
  * The immutable request/response record that every Part receives. `P` types the path params
  * and `A` the assigns that the Parts before it established: in `pipe(get, path('/todos/:id'),
- * handle((c) => ...))`, `c` is a `Conn<{ readonly id: string }, {}>`, inside a `choose` after the
+ * handle((c) => ...))`, `c` is a `Conn<{ readonly id: string }, {}, unknown>`, inside a `choose` after the
  * path too, and `c.params.idd` is a type error. A plain `Conn` allows any name, maybe missing.
  *
  * A handler written apart from its pipe says what it needs with the same type, on its
