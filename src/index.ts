@@ -81,12 +81,54 @@ export {
 } from './combinators/builders.js'
 export * from './combinators/status.js'
 // request side (#9): each block is owned by its module
+export type { Infer, JsonSchema, Schema } from './internal/schema.js'
 // -- body decoders
+export {
+  type BodyStreamOptions,
+  type FormBodyOptions,
+  type FormFields,
+  type JsonBodyOptions,
+  type RawBodyOptions,
+  type TextBodyOptions,
+  DEFAULT_BODY_LIMIT,
+  bodyLimit,
+  bodyStream,
+  formBody,
+  jsonBody,
+  rawBody,
+  textBody,
+} from './combinators/body.js'
 // -- multipart
+export {
+  type IncomingFile,
+  type Multipart,
+  type MultipartOptions,
+  type MultipartStreamOptions,
+  type UploadedFile,
+  multipartBody,
+} from './combinators/multipart.js'
 // -- cookies
+export {
+  type CookieAttributes,
+  type SignedCookieOptions,
+  clearCookie,
+  setCookie,
+  setSignedCookie,
+  signedCookie,
+} from './combinators/cookies.js'
 // -- auth
+export { type BasicAuthOptions, type BearerOptions, basicAuth, bearer } from './combinators/auth.js'
 // -- response schemas
+export {
+  type BodyOf,
+  type ResponseSchemas,
+  type Responds,
+  type StatusOf,
+  responds,
+  serializer,
+} from './combinators/responds.js'
 // -- query and params schemas
+export { type ValidateOptions, params, queryParams } from './combinators/validate.js'
 
 export type { Adapter, ListenOptions, Listening } from './adapters/adapter.js'
 export { type Handler, type RespondOptions, respond } from './adapters/respond.js'

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { type Body, type Conn, emptyRecord, update, withDraft, withStatusBody } from '../context/conn.js'
+import { type Body, type Conn, emptyRecord, settingsOf, update, withDraft, withStatusBody } from '../context/conn.js'
 import { type Part, makeBuilder } from '../context/context.js'
 import { type HeaderValue, headerRecord, withHeader } from '../internal/headers.js'
 
@@ -213,28 +213,51 @@ export const respText: Part<Conn, Conn> = setMimeType('text/plain', 'utf-8')
 export const respHtml: Part<Conn, Conn> = setMimeType('text/html', 'utf-8')
 
 /**
- * Sends `value` as JSON: the body is serialised once, when the Part is made, and
- * `Content-Type` becomes `application/json` unless a JSON type was set already.
+ * Sends `value` as JSON, and sets `Content-Type: application/json` unless a JSON type was set
+ * already. The body is serialised with `JSON.stringify` when the Part is first applied, and that
+ * text is reused by every later use of the same Part (a `json(...)` in the tree is serialised
+ * once); a value it rejects, such as a BigInt, makes the branch a failed handler (500).
+ *
+ * Under `responds`, the value is written instead with the schema of the status drafted when
+ * `json` runs (set the status first: `pipe(setStatus(201), json(v))`, or in a handler
+ * `pipe(created(), json(v))`): fields outside the schema are dropped, and a value the schema
+ * cannot write (a required field missing) makes the branch a failed handler (500), never a
+ * half-written body. A status with no schema gets the `JSON.stringify` body. For a value checked
+ * against the schema's type, use the `json` of the `responds` value.
  *
  * @example
- * import { pipe, get, path, handle, json } from 'sapwood'
+ * import { pipe, get, path, handle, json, responds } from 'sapwood'
  * pipe(get, path('/me'), json({ name: 'octocat' }))
  * pipe(get, path('/users/:id'), handle((c) => json({ id: c.params.id })))
+ * // sends {"id":"7"}: the schema has no `secret`
+ * const out = responds({ 200: { type: 'object', properties: { id: { type: 'string' } } } })
+ * pipe(get, path('/users/:id'), out, handle((c) => json({ id: c.params.id, secret: 'x' })))
  *
  * @category writers
  * @since 0.1.0
  */
 export const json = (value: unknown): Part<Conn, Conn> => {
-  const body = JSON.stringify(value) ?? 'null'
-  return build((c) => {
-    const h = c.respHeaders
-    // the usual case, nothing drafted yet: one shared header record, no copy
-    if (h === emptyRecord) return withDraft(c, c.params, c.rest, c.status, JSON_HEADERS, body)
-    const type = h['content-type']
-    const headers =
-      typeof type === 'string' && JSON_TYPE.test(type) ? h : withHeader(h, 'content-type', 'application/json')
-    return withDraft(c, c.params, c.rest, c.status, headers, body)
-  }, 'json')
+  // Serialised on first use, not when the Part is made: under a response schema the schema
+  // writes the value, and a `JSON.stringify` made ahead would be thrown away.
+  let body: string | undefined
+  // `throws`: a value the serializer cannot write is a failed handler, not a crash
+  return makeBuilder(
+    (c) => {
+      const find = settingsOf(c).serializerFor
+      const write = find === undefined ? undefined : find(c.status)
+      const text = write === undefined ? (body ??= JSON.stringify(value) ?? 'null') : write(value)
+      const h = c.respHeaders
+      // the usual case, nothing drafted yet: one shared header record, no copy
+      if (h === emptyRecord) return withDraft(c, c.params, c.rest, c.status, JSON_HEADERS, text)
+      const type = h['content-type']
+      const headers =
+        typeof type === 'string' && JSON_TYPE.test(type) ? h : withHeader(h, 'content-type', 'application/json')
+      return withDraft(c, c.params, c.rest, c.status, headers, text)
+    },
+    'json',
+    'response',
+    true,
+  )
 }
 
 const JSON_TYPE = /[/+]json\b/i

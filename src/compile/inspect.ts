@@ -6,6 +6,8 @@
 import { type Conn, makeConn } from '../context/conn.js'
 import type { Context, Part, Result, Shape } from '../context/context.js'
 import type { Rejection } from '../context/rejection.js'
+import { declaredSchemas } from '../combinators/responds.js'
+import type { JsonSchema } from '../internal/schema.js'
 import { type Candidate, MISSED, gather, isFatal, refuse, settleStep } from '../context/ranking.js'
 import { type AnyPart, declaredOf } from './plan.js'
 import { type Plan, compile, planOf } from './trie.js'
@@ -26,6 +28,11 @@ export interface Route {
   readonly steps: string
   /** `file:line:column` of the leaf's last hoisted path filter, when it has one. */
   readonly declared: string | null
+  /**
+   * The response schemas declared by the `responds` on the way to the leaf, by status (`'200'`,
+   * ..., `'default'` last; an inner `responds` overrides an outer one's key); empty without any.
+   */
+  readonly responses: Readonly<Record<string, JsonSchema>>
 }
 
 /**
@@ -42,21 +49,32 @@ export interface Route {
 export const routes = (app: Part<Conn, Conn>): readonly Route[] => {
   const out: Route[] = []
   let next = 0
-  const list = (plan: Plan, before: { methods: readonly string[] | null; pattern: string; steps: string[] }): void => {
+  const list = (
+    plan: Plan,
+    before: {
+      methods: readonly string[] | null
+      pattern: string
+      steps: string[]
+      responses: Readonly<Record<string, JsonSchema>>
+    },
+  ): void => {
     for (const leaf of plan.leaves) {
       const steps = [...before.steps]
+      let responses = before.responses
       let inner: Plan | undefined
       for (const s of leaf.steps) {
         inner = planOf(s as unknown as Part<Conn, Conn>)
         if (inner !== undefined) break
         steps.push(s.label)
+        const declared = declaredSchemas(s)
+        if (declared !== undefined) responses = withResponses(responses, declared)
       }
       const own = leaf.guard.skippable ? leaf.guard.pattern : null
       const methods = leaf.guard.methods ?? before.methods
       if (inner !== undefined) {
         // a subtree with a trie of its own (behind a handle, a guard that may throw, a recover):
         // its routes, under what stands in front of it
-        list(inner, { methods, pattern: before.pattern + (own ?? ''), steps })
+        list(inner, { methods, pattern: before.pattern + (own ?? ''), steps, responses })
         continue
       }
       out.push({
@@ -66,11 +84,33 @@ export const routes = (app: Part<Conn, Conn>): readonly Route[] => {
         mode: leaf.guard.mode,
         steps: steps.join(' > '),
         declared: declaredOf(leaf),
+        responses,
       })
     }
   }
-  list(planOf(compile(app, { onWarning: () => undefined }))!, { methods: null, pattern: '', steps: [] })
+  list(planOf(compile(app, { onWarning: () => undefined }))!, {
+    methods: null,
+    pattern: '',
+    steps: [],
+    responses: NO_RESPONSES,
+  })
   return out
+}
+
+const NO_RESPONSES: Readonly<Record<string, JsonSchema>> = Object.freeze(
+  Object.create(null) as Record<string, JsonSchema>,
+)
+
+/** The schemas of an outer `responds` with an inner one's over them (`default` kept last). */
+const withResponses = (
+  outer: Readonly<Record<string, JsonSchema>>,
+  inner: Readonly<Record<string, JsonSchema>>,
+): Readonly<Record<string, JsonSchema>> => {
+  const all = { ...outer, ...inner }
+  const out = Object.create(null) as Record<string, JsonSchema>
+  for (const key of Object.keys(all)) if (key !== 'default') out[key] = all[key]!
+  if (all['default'] !== undefined) out['default'] = all['default']
+  return Object.freeze(out)
 }
 
 /**

@@ -402,5 +402,10 @@ export const withSettings = <C extends Conn>(c: C, patch: Settings): C => {
 /** A shared empty null-prototype record. @internal */
 export const emptyRecord = EMPTY
 
-/** @internal true when nothing has been drafted on the Conn yet */
-export const isUndrafted = (c: Conn): boolean => c.status === 200 && c.respHeaders === EMPTY && c.respBody === null
+/** @internal true when nothing has been drafted on the Conn yet, and nothing set would change a draft */
+export const isUndrafted = (c: Conn): boolean =>
+  c.status === 200 &&
+  c.respHeaders === EMPTY &&
+  c.respBody === null &&
+  // under response schemas, a response drafted ahead (without them) would not be the same
+  (c as unknown as ConnRecord).settings.serializerFor === undefined

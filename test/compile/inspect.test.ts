@@ -260,3 +260,51 @@ describe('warnings: user code in front of its own paths, and a param named twice
     assert.deepEqual(sap.warnings(sap.pipe(sap.get, sap.path('/a/:id/b/:pid'), sap.ok('a'))), [])
   })
 })
+
+describe('routes: response schemas (#9)', () => {
+  const User = { type: 'object', properties: { id: { type: 'integer' } } } as const
+  const Problem = { type: 'object', properties: { title: { type: 'string' } } } as const
+  const Other = { type: 'object', properties: { code: { type: 'string' } } } as const
+
+  it('lists the schemas of the responds on the way to each leaf, inner over outer, default last', () => {
+    const app = pipe(
+      prefix('/api'),
+      sap.responds({ default: Problem, 404: Problem }),
+      choose([
+        pipe(get, path('/users/:id'), sap.responds({ 200: User }), ok('{}')),
+        pipe(post, path('/users'), sap.responds({ 404: Other, 201: User }), ok('{}')),
+        pipe(get, path('/health'), ok('up')),
+      ]),
+    )
+    const listed = sap.routes(app)
+    assert.deepEqual(
+      listed.map((r) => [Object.keys(r.responses), r.responses]),
+      [
+        [['200', '404', 'default'], { 200: User, 404: Problem, default: Problem }],
+        [['201', '404', 'default'], { 201: User, 404: Other, default: Problem }],
+        [['404', 'default'], { 404: Problem, default: Problem }],
+      ].map(([keys, record]) => [keys, Object.assign(Object.create(null) as object, record)]),
+    )
+    assert.equal(listed[0]!.responses['200'], User, 'the schema given, not a copy')
+  })
+
+  it('lists them for the routes of a subtree with a trie of its own, and none where there is no responds', () => {
+    const inner = choose([pipe(get, path('/a'), ok('a')), pipe(get, path('/b'), sap.responds({ 200: User }), ok('b'))])
+    const app = choose([
+      pipe(
+        handle((c: sap.Conn) => c),
+        sap.responds({ 404: Problem }),
+        inner,
+      ),
+      pipe(get, path('/c'), ok('c')),
+    ])
+    assert.deepEqual(
+      sap.routes(app).map((r) => [r.pattern, { ...r.responses }]),
+      [
+        ['/a', { 404: Problem }],
+        ['/b', { 200: User, 404: Problem }],
+        ['/c', {}],
+      ],
+    )
+  })
+})
