@@ -50,5 +50,17 @@ describe('examples/app', () => {
     assert.equal(text.status, 415)
     const big = await inject(app, { method: 'POST', url: '/api/users', body: { name: 'x'.repeat(70_000) } })
     assert.equal(big.status, 413)
+    const empty = await inject(app, { method: 'POST', url: '/api/users', body: { name: '', admin: true } })
+    assert.equal(empty.status, 422)
+    assert.deepEqual(empty.json<{ errors: unknown }>().errors, [
+      { path: '/admin', message: 'must NOT have additional properties' },
+      { path: '/name', message: 'must NOT have fewer than 1 characters' },
+    ])
+  })
+
+  it('reads a typed query', async () => {
+    const one = await inject(app, { url: '/api/users?limit=1' })
+    assert.deepEqual(one.json(), [{ id: '1', name: 'Ada Lovelace' }])
+    assert.equal((await inject(app, { url: '/api/users?limit=0' })).status, 400)
   })
 })

@@ -1,27 +1,31 @@
 // sapwood on its node adapter, loaded from the built package (dist/), as users run it.
 /* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- plain JavaScript, linted without types: see ../tsconfig.json */
 import process from 'node:process'
-import { TextDecoder } from 'node:util'
 import * as sap from '../../../dist/index.js'
-import { APP, BODY_LIMIT, HELLO, bodyOf, listening, loadRoutes, user } from './common.mjs'
+import { APP, BODY_LIMIT, ECHO_SCHEMA, HELLO, USER_SCHEMA, bodyOf, listening, loadRoutes, user } from './common.mjs'
 
-const decoder = new TextDecoder()
-
-const basic = () =>
-  sap.choose([
+const basic = () => {
+  // the same schemas as Fastify's: the user's answer serialized with its schema, the echo's body
+  // validated and its answer serialized with one
+  const userOut = sap.responds({ 200: USER_SCHEMA })
+  const echoOut = sap.responds({ 200: ECHO_SCHEMA })
+  return sap.choose([
     sap.pipe(sap.get, sap.path('/'), sap.ok(HELLO)),
     sap.pipe(
       sap.get,
       sap.path('/users/:id'),
-      sap.handle((c) => sap.json(user(c.params.id))),
+      userOut,
+      sap.handle((c) => userOut.json(user(c.params.id))),
     ),
-    // No body decoders yet: read the bytes and parse them by hand.
     sap.pipe(
       sap.post,
       sap.path('/echo'),
-      sap.handle(async (c) => sap.json(JSON.parse(decoder.decode(await c.source.read(BODY_LIMIT))))),
+      sap.jsonBody(ECHO_SCHEMA, { limit: BODY_LIMIT }),
+      echoOut,
+      sap.handle((c) => echoOut.json(c.body)),
     ),
   ])
+}
 
 const github = () =>
   sap.choose(loadRoutes().map(([m, p]) => sap.pipe(sap.method(m), sap.path(p), sap.ok(bodyOf(m, p)))))
