@@ -4,7 +4,7 @@
  *
  * @since 0.2.0
  */
-import { type Conn, type Params, update } from '../context/conn.js'
+import { type Conn, type Params, withAssign } from '../context/conn.js'
 import { type Context, type Part, isThenable, left, part, right } from '../context/context.js'
 import { unauthorized } from '../context/rejection.js'
 import { failure } from './compose.js'
@@ -60,13 +60,6 @@ const credentialsOf = (header: string | undefined, scheme: string): string | und
   if (sep !== 32 /* space */ && sep !== 9 /* tab */) return undefined
   if (header.slice(0, scheme.length).toLowerCase() !== scheme.toLowerCase()) return undefined
   return header.slice(scheme.length + 1).replace(/^[ \t]+|[ \t]+$/g, '')
-}
-
-const withAssign = (c: Conn, key: string, value: unknown): Conn => {
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>
-  for (const k in c.assigns) out[k] = c.assigns[k]
-  out[key] = value
-  return update(c, { assigns: out })
 }
 
 const checkAs = (label: string, key: string): string => {

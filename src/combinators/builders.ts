@@ -3,7 +3,16 @@
  *
  * @since 0.1.0
  */
-import { type Body, type Conn, emptyRecord, settingsOf, update, withDraft, withStatusBody } from '../context/conn.js'
+import {
+  type Body,
+  type Conn,
+  emptyRecord,
+  settingsOf,
+  update,
+  withAssign,
+  withDraft,
+  withStatusBody,
+} from '../context/conn.js'
 import { type Part, makeBuilder } from '../context/context.js'
 import { type HeaderValue, headerRecord, withHeader } from '../internal/headers.js'
 
@@ -278,13 +287,4 @@ export const assign = <K extends string, V>(
   key: K,
   value: V,
 ): Part<Conn, Conn<Conn['params'], { readonly [k in K]: V }>> =>
-  build(
-    (c) => {
-      const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>
-      for (const k in c.assigns) out[k] = c.assigns[k]
-      out[key] = value
-      return update(c, { assigns: out })
-    },
-    `assign('${key}')`,
-    'any',
-  )
+  build((c) => withAssign(c, key, value), `assign('${key}')`, 'any')

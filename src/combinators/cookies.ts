@@ -5,7 +5,7 @@
  * @since 0.2.0
  */
 import { type SetCookie, stringifySetCookie } from 'cookie'
-import { type Conn, type Params, update } from '../context/conn.js'
+import { type Conn, type Params, update, withAssign } from '../context/conn.js'
 import { type Part, makeBuilder, part, right } from '../context/context.js'
 import { withHeader } from '../internal/headers.js'
 import { failure } from './compose.js'
@@ -127,13 +127,6 @@ const appendSetCookie = (c: Conn, line: string): Conn => {
   const had = c.respHeaders['set-cookie']
   const next = had === undefined ? line : typeof had === 'string' ? [had, line] : [...had, line]
   return update(c, { respHeaders: withHeader(c.respHeaders, 'set-cookie', next) })
-}
-
-const withAssign = (c: Conn, key: string, value: unknown): Conn => {
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>
-  for (const k in c.assigns) out[k] = c.assigns[k]
-  out[key] = value
-  return update(c, { assigns: out })
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @since 0.2.0
  */
-import { type Conn, type Params, update } from '../context/conn.js'
+import { type Conn, type Params, withAssign } from '../context/conn.js'
 import { type Context, type Part, type Result, isThenable, left, part, right } from '../context/context.js'
 import { badRequest } from '../context/rejection.js'
 import { type Checked, type Infer, type Schema, compileCheck } from '../internal/schema.js'
@@ -35,13 +35,6 @@ const copyOf = (record: Source): Record<string, unknown> => {
     out[key] = Array.isArray(value) ? [...(value as readonly string[])] : value
   }
   return out
-}
-
-const withAssign = (c: Conn, key: string, value: unknown): Conn => {
-  const out = Object.create(null) as Record<string, unknown>
-  for (const k in c.assigns) out[k] = c.assigns[k]
-  out[key] = value
-  return update(c, { assigns: out })
 }
 
 const validating = (

@@ -338,6 +338,14 @@ export const withDraft = <C extends Conn>(
   ) as unknown as C
 }
 
+/** @internal a copy with one more assign (a new null-prototype record: the given Conn keeps its own) */
+export const withAssign = <C extends Conn>(c: C, key: string, value: unknown): C => {
+  const out = Object.create(null) as Record<string, unknown>
+  for (const k in c.assigns) out[k] = c.assigns[k]
+  out[key] = value
+  return update(c, { assigns: out })
+}
+
 /** @internal a path filter's copy: new params and rest */
 export const withRoute = <C extends Conn>(c: C, params: Params, rest: string): C =>
   withDraft(c, params, rest, c.status, c.respHeaders, c.respBody)
