@@ -6,8 +6,8 @@
 //
 // Sides: `JSON.stringify` alone; the compiled serializer alone (`serializer(schema)`); `json(value)`
 // made and applied as a handler does, without `responds` (the path every app without schemas
-// takes); `json(value)` applied under `responds` (the untyped writer: the eager `JSON.stringify`
-// that `json` keeps for its contract, then the schema); the typed writer of the `responds` value.
+// takes); `json(value)` applied under `responds` (the untyped writer: the schema of the status it
+// runs under); the typed writer of the `responds` value.
 //
 //   npm run build && node --import tsx bench/serialize.ts
 //   SAPWOOD_DIST=/path/to/dist node --import tsx bench/serialize.ts   another build (before/after)

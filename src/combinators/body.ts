@@ -404,7 +404,7 @@ export function formBody<S extends Schema>(schema: S, options?: FormBodyOptions)
 export function formBody(schema?: Schema, options: FormBodyOptions = {}): Decoded<unknown> {
   const own = ownLimit(options.limit, 'formBody')
   const maxFields = options.maxFields === undefined ? 1000 : checkLimit(options.maxFields, 'formBody', 'maxFields')
-  const check = schema === undefined ? undefined : compileCheck(schema, { coerce: 'array' })
+  const check = schema === undefined ? undefined : compileCheck(schema, { coerce: 'array', useDefaults: true })
   const tooMany: Context = left(
     problem({ status: 413, title: 'Payload Too Large', detail: `The form has more than ${maxFields} fields` }),
   )

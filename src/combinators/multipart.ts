@@ -12,7 +12,11 @@ import { pipeline } from 'node:stream/promises'
 import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/busboy'
 import { type Assigns, type Conn, type Params, settingsOf, update } from '../context/conn.js'
 import { type Context, type Part, type Result, left, part, right } from '../context/context.js'
-import { badRequest, payloadTooLarge, problem, unsupportedMediaType } from '../context/rejection.js'
+import { type Rejection, badRequest, problem, unsupportedMediaType } from '../context/rejection.js'
+
+/** 413 for one part over its own limit: the detail names the part, not the whole body. */
+const tooLargeA = (what: 'file' | 'field', limit: number): Rejection =>
+  problem({ status: 413, title: 'Payload Too Large', detail: `A ${what} of the form is larger than ${limit} bytes` })
 import { parseContentType } from '../internal/content-type.js'
 import { DEFAULT_BODY_LIMIT, type FormFields } from './body.js'
 import { failure } from './compose.js'
@@ -274,7 +278,7 @@ const decode = (
     bb.on('field', (name: string | undefined, value, _nameTruncated, valueTruncated) => {
       if (done) return
       if (name === undefined) return stop(NO_NAME)
-      if (valueTruncated) return stop(left(payloadTooLarge(limits.fieldSize)))
+      if (valueTruncated) return stop(left(tooLargeA('field', limits.fieldSize)))
       const seen = fields[name]
       if (seen === undefined) fields[name] = value
       else if (typeof seen === 'string') fields[name] = [seen, value]
@@ -293,7 +297,7 @@ const decode = (
         return stop(NO_NAME)
       }
       streams.push(file)
-      file.once('limit', () => stop(left(payloadTooLarge(fileSize))))
+      file.once('limit', () => stop(left(tooLargeA('file', fileSize))))
       const index = files.length
       files.push(undefined)
       const head = { field: name, filename: filename ?? '', type }

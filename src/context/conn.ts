@@ -47,8 +47,8 @@ export type RequestHeaders = Readonly<Record<string, string | undefined>>
 export type Query = Readonly<Record<string, string | readonly string[] | undefined>>
 
 /**
- * The request cookies by name, parsed from the `Cookie` header into a null-prototype record; a
- * cookie the client did not send is missing.
+ * The request cookies by name, parsed from the `Cookie` header into a record that inherits no
+ * key (`c.cookies['constructor']` is `undefined`); a cookie the client did not send is missing.
  *
  * @category model
  * @since 0.2.0
@@ -116,7 +116,7 @@ export interface Conn<P extends Params = Params, A extends Assigns = Assigns, B 
   readonly assigns: A
   /** The decoded request body, once a body decoder (`jsonBody`, `formBody`, ...) has run: with `B` known, its type. */
   readonly body: B
-  /** The request cookies (`Cookie` header), parsed on first access; null prototype. */
+  /** The request cookies (`Cookie` header), parsed on first access; a record that inherits no key. */
   readonly cookies: Cookies
   readonly status: number
   readonly respHeaders: ResponseHeaders

@@ -30,6 +30,7 @@ const NOT_COMBINATORS: Readonly<Record<string, string>> = {
   BodyAbortedError: 'error class',
   BodyConsumedError: 'error class',
   DEFAULT_BODY_LIMIT: 'constant',
+  serializer: 'makes a function, not a Part',
 }
 
 const { headings, blocks, errors } = parseDoc(root, join(root, 'docs/combinators.md'))
