@@ -225,7 +225,13 @@ const cases: readonly Case[] = [
     body: '{}',
     status: 415,
   },
-  { why: 'json: 415 for a parameter without a value', url: '/json', type: 'application/json; charset', body: '{}', status: 415 },
+  {
+    why: 'json: 415 for a parameter without a value',
+    url: '/json',
+    type: 'application/json; charset',
+    body: '{}',
+    status: 415,
+  },
   {
     why: 'json: 415 for a charset other than UTF-8',
     url: '/json',

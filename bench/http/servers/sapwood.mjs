@@ -1,5 +1,5 @@
 // sapwood on its node adapter, loaded from the built package (dist/), as users run it.
-/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- plain JavaScript, linted without types: see ../tsconfig.json */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- plain JavaScript, linted without types: see ../tsconfig.json */
 import process from 'node:process'
 import * as sap from '../../../dist/index.js'
 import { APP, BODY_LIMIT, ECHO_SCHEMA, HELLO, USER_SCHEMA, bodyOf, listening, loadRoutes, user } from './common.mjs'
