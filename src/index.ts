@@ -20,11 +20,12 @@ export {
 } from './context/conn.js'
 export {
   type BodySource,
-  type Chunks,
+  type ChunkSink,
+  type Flow,
   BodyAbortedError,
   BodyConsumedError,
   PayloadTooLargeError,
-  PulledBody,
+  ChunkedBody,
   bytesSource,
   iterableSource,
 } from './context/body-source.js'

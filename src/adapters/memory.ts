@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { PulledBody, bytesSource } from '../context/body-source.js'
+import { ChunkedBody, bytesSource } from '../context/body-source.js'
 import { type Conn, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { type RespondOptions, respond } from './respond.js'
@@ -95,7 +95,7 @@ export const inject = async (
   const c = conn(method, request.url, body === undefined ? { headers } : { headers, body })
   const wire = toWire(await respond(app, options)(c), method === 'HEAD')
   // as an adapter does once the answer is written: cleanups (temporary upload files) run
-  if (c.source instanceof PulledBody) c.source.release()
+  if (c.source instanceof ChunkedBody) c.source.release()
   const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>
   for (let i = 0; i < wire.headers.length; i += 2) {
     const name = wire.headers[i]!

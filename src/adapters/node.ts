@@ -5,7 +5,7 @@
  */
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { BodyAbortedError, BodyConsumedError, type Chunks, PulledBody } from '../context/body-source.js'
+import { BodyAbortedError, BodyConsumedError, type ChunkSink, ChunkedBody, type Flow } from '../context/body-source.js'
 import { type Conn, type RequestHeaders, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { isThenable } from '../context/context.js'
@@ -14,80 +14,11 @@ import type { Adapter, Listening, ListenOptions } from './adapter.js'
 import { type Handler, type RespondOptions, respond } from './respond.js'
 import { toWire } from './wire.js'
 
-/**
- * node's request stream, one chunk per `next()`: the stream is paused whenever no reader waits,
- * so a reader that stops at its limit leaves the rest unread (and unbuffered) on the socket.
- */
-class RequestChunks implements Chunks {
-  private readonly queue: Buffer[] = []
-  private ended = false
-  private failed: Error | undefined = undefined
-  private waiting: { resolve: (chunk: Uint8Array | null) => void; reject: (error: Error) => void } | undefined =
-    undefined
-
-  constructor(private readonly req: http.IncomingMessage) {
-    // Read elsewhere already (a body parser mounted in front): waiting for data would never end.
-    if (req.readableEnded) {
-      this.failed = new BodyConsumedError('read before sapwood saw the request (a body parser mounted in front?)')
-      return
-    }
-    if (req.destroyed) {
-      this.failed = new BodyAbortedError()
-      return
-    }
-    req.on('data', this.onData)
-    req.once('end', this.onEnd)
-    req.once('error', this.onClose)
-    req.once('close', this.onClose)
-  }
-
-  private readonly onData = (chunk: Buffer): void => {
-    // paused until the next `next()`: the reader decides whether more is read
-    this.req.pause()
-    const w = this.waiting
-    if (w !== undefined) {
-      this.waiting = undefined
-      w.resolve(chunk)
-    } else this.queue.push(chunk)
-  }
-
-  private readonly onEnd = (): void => {
-    this.ended = true
-    const w = this.waiting
-    this.waiting = undefined
-    w?.resolve(null)
-  }
-
-  private readonly onClose = (error?: Error): void => {
-    if (this.ended || this.req.complete) return
-    this.failed = new BodyAbortedError(error instanceof Error ? { cause: error } : undefined)
-    const w = this.waiting
-    this.waiting = undefined
-    w?.reject(this.failed)
-  }
-
-  next(): Promise<Uint8Array | null> {
-    const chunk = this.queue.shift()
-    if (chunk !== undefined) return Promise.resolve(chunk)
-    if (this.failed !== undefined) return Promise.reject(this.failed)
-    if (this.ended) return Promise.resolve(null)
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject }
-      this.req.resume()
-    })
-  }
-
-  /** Lets the rest of the body flow away, so the connection can carry its next request. */
-  discard(): void {
-    if (this.ended || this.failed !== undefined) return
-    this.req.off('data', this.onData)
-    this.req.resume()
-  }
-}
-
-// One object per request, nothing else made unless a Part reads the body.
-class RequestBody extends PulledBody {
-  private chunksOpened: RequestChunks | undefined = undefined
+// One object per request, nothing else made unless a Part reads the body. Reading starts node's
+// flowing mode; `ChunkedBody` pauses the request when no reader wants more, so a reader that
+// stops at its limit leaves the rest unread (and unbuffered) on the socket.
+class RequestBody extends ChunkedBody implements Flow {
+  private onData: ((chunk: Buffer) => void) | undefined = undefined
   constructor(private readonly req: http.IncomingMessage) {
     super()
   }
@@ -103,13 +34,39 @@ class RequestBody extends PulledBody {
     const req = this.req as http.IncomingMessage & { _body?: unknown; body?: unknown }
     return req._body === true || (req.readableEnded && req.body !== undefined) ? req.body : undefined
   }
-  protected open(): Chunks {
-    return (this.chunksOpened = new RequestChunks(this.req))
+  protected open(sink: ChunkSink): Flow {
+    const req = this.req
+    // Read elsewhere already (a body parser mounted in front): waiting for data would never end.
+    if (req.readableEnded) {
+      sink.fail(new BodyConsumedError('read before sapwood saw the request (a body parser mounted in front?)'))
+      return this
+    }
+    if (req.destroyed) {
+      sink.fail(new BodyAbortedError())
+      return this
+    }
+    const gone = (error?: Error): void => {
+      if (!req.complete) sink.fail(new BodyAbortedError(error instanceof Error ? { cause: error } : undefined))
+    }
+    req.on('data', (this.onData = (chunk: Buffer) => sink.chunk(chunk)))
+    req.once('end', () => sink.end())
+    req.once('error', gone)
+    req.once('close', gone)
+    return this
+  }
+  pause(): void {
+    this.req.pause()
+  }
+  resume(): void {
+    this.req.resume()
   }
   /** After the answer: cleanups run, and the part of the body no reader took flows away. */
   override release(): void {
     super.release()
-    this.chunksOpened?.discard()
+    if (this.unfinished && this.onData !== undefined) {
+      this.req.off('data', this.onData)
+      this.req.resume()
+    }
   }
 }
 

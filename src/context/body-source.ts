@@ -94,19 +94,36 @@ export class BodyConsumedError extends Error {
 }
 
 /**
- * What an adapter gives a `PulledBody`: the request's chunks, one at a time.
+ * Where an adapter delivers the request's chunks, as they arrive (see `ChunkedBody.open`).
  *
  * @category adapters
  * @since 0.2.0
  */
-export interface Chunks {
-  /** The next chunk, or `null` at the end; rejects (`BodyAbortedError`) when the client went away. */
-  next(): Promise<Uint8Array | null>
+export interface ChunkSink {
+  /** A chunk of the body arrived. */
+  chunk(chunk: Uint8Array): void
+  /** The body is complete. */
+  end(): void
+  /** The body cannot be had: the client went away (`BodyAbortedError`), or it was read elsewhere. */
+  fail(error: unknown): void
+}
+
+/**
+ * How `ChunkedBody` slows an adapter's delivery down: `pause` when no reader wants more (the rest
+ * of the body then stays unread on the connection), `resume` when one does.
+ *
+ * @category adapters
+ * @since 0.2.0
+ */
+export interface Flow {
+  pause(): void
+  resume(): void
 }
 
 const NOTHING = new Uint8Array(0)
 
 const concat = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
+  if (chunks.length === 0) return NOTHING
   if (chunks.length === 1) return chunks[0]!
   const out = new Uint8Array(size)
   let at = 0
@@ -117,20 +134,39 @@ const concat = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
   return out
 }
 
+/** A `read` waiting for the end of the body. */
+interface Waiting {
+  readonly limit: number
+  readonly resolve: (bytes: Uint8Array) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** The stream reader that takes the chunks as they come, none kept. */
+interface Streamer {
+  push(chunk: Uint8Array): void
+  end(): void
+  fail(error: unknown): void
+}
+
+/** How many chunks a stream reader lets pile up before the adapter is paused. */
+const STREAM_AHEAD = 4
+
 /**
- * The one implementation of `BodySource`, shared by every adapter: an adapter says how to open
- * the request's chunks (`open`) and what length was declared; reading, keeping, limits, and
- * what a second reader gets are decided here, the same for node, memory and fetch sources.
- * Nothing is allocated until a Part reads the body.
+ * The one implementation of `BodySource`, shared by every adapter: an adapter says how to start
+ * the delivery of the request's chunks (`open`) and what length was declared; reading, keeping,
+ * limits, and what a second reader gets are decided here, the same for node, memory and fetch
+ * sources. Nothing is allocated until a Part reads the body, and a whole-body `read` costs one
+ * promise, however many chunks the body comes in (a small JSON body is one).
  *
  * @example
- * import { PulledBody, type Chunks } from 'sapwood'
- * class OneChunk extends PulledBody {
+ * import { ChunkedBody, type ChunkSink, type Flow } from 'sapwood'
+ * class OneChunk extends ChunkedBody {
  *   constructor(private readonly bytes: Uint8Array) { super() }
  *   override get length() { return this.bytes.byteLength }
- *   protected override open(): Chunks {
- *     let given = false
- *     return { next: async () => (given ? null : ((given = true), this.bytes)) }
+ *   protected override open(sink: ChunkSink): Flow {
+ *     sink.chunk(this.bytes)
+ *     sink.end()
+ *     return { pause: () => {}, resume: () => {} }
  *   }
  * }
  * await new OneChunk(new Uint8Array([1, 2])).read(10) // Uint8Array [1, 2]
@@ -138,17 +174,35 @@ const concat = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
  * @category adapters
  * @since 0.2.0
  */
-export abstract class PulledBody implements BodySource {
+export abstract class ChunkedBody implements BodySource {
   private kept: Uint8Array[] | undefined = undefined
   private size = 0
   private ended = false
   private failure: { readonly error: unknown } | undefined = undefined
-  private pending: Promise<void> | undefined = undefined
-  private chunks: Chunks | undefined = undefined
+  private flow: Flow | undefined = undefined
+  private opened = false
   private whole: Uint8Array | undefined = undefined
+  private waiting: Waiting[] | undefined = undefined
+  private streamer: Streamer | undefined = undefined
   /** Set once a stream took chunks without keeping them. */
   private streamed = false
   private cleanups: (() => unknown)[] | undefined = undefined
+
+  /** The declared length; `undefined` unless a subclass knows it. */
+  get length(): number | undefined {
+    return undefined
+  }
+
+  /** A value an earlier parser made of the body; `undefined` unless a subclass knows one. */
+  get parsed(): unknown {
+    return undefined
+  }
+
+  /**
+   * Starts delivering the request's chunks to `sink` (at once, or as they arrive), and returns
+   * how to pause and resume that delivery. Called once, on the first read.
+   */
+  protected abstract open(sink: ChunkSink): Flow
 
   whenDone(cleanup: () => unknown): void {
     ;(this.cleanups ??= []).push(cleanup)
@@ -156,7 +210,7 @@ export abstract class PulledBody implements BodySource {
 
   /**
    * Called by the adapter once the answer is written: runs the cleanups (a failing one is
-   * logged) and lets a subclass drop the part of the body no reader took.
+   * logged); a subclass also drops the part of the body no reader took.
    */
   release(): void {
     const cleanups = this.cleanups
@@ -169,63 +223,82 @@ export abstract class PulledBody implements BodySource {
     }
   }
 
-  /** The declared length; `undefined` unless a subclass knows it. */
-  get length(): number | undefined {
-    return undefined
+  /** True once the body has been opened and not all of it delivered. */
+  protected get unfinished(): boolean {
+    return this.opened && !this.ended && this.failure === undefined
   }
 
-  /** A value an earlier parser made of the body; `undefined` unless a subclass knows one. */
-  get parsed(): unknown {
-    return undefined
-  }
-
-  /** Opens the request's chunks; called once, on the first read. */
-  protected abstract open(): Chunks
-
-  /** Takes the next chunk from the request; concurrent readers share one pull. */
-  private pull(keep: boolean): Promise<Uint8Array | null> {
-    const chunks = (this.chunks ??= this.open())
-    return chunks.next().then(
-      (chunk) => {
-        if (chunk === null) this.ended = true
-        else if (keep) {
-          ;(this.kept ??= []).push(chunk)
-          this.size += chunk.byteLength
-        }
-        return chunk
-      },
-      (error: unknown) => {
-        this.failure = { error }
-        throw error
-      },
-    )
-  }
-
-  private pullKept(): Promise<void> {
-    return (this.pending ??= this.pull(true).then(
-      () => {
-        this.pending = undefined
-      },
-      () => {
-        this.pending = undefined
-      },
-    ))
-  }
-
-  async read(limit: number): Promise<Uint8Array> {
-    const declared = this.length
-    if (declared !== undefined && declared > limit) throw new PayloadTooLargeError(limit)
-    if (this.streamed) throw new BodyConsumedError('streamed by an earlier reader')
-    // Bytes past a reader's limit stay kept (the stream is paused, not drained): a later reader
-    // with a larger limit gets the whole body, and a small limit never reads a large body.
-    while (!this.ended) {
-      if (this.failure !== undefined) throw this.failure.error
-      if (this.size > limit) throw new PayloadTooLargeError(limit)
-      await this.pullKept()
-      if (this.streamed) throw new BodyConsumedError('streamed by an earlier reader')
+  private start(): void {
+    if (this.opened) {
+      this.flow?.resume()
+      return
     }
-    if (this.size > limit) throw new PayloadTooLargeError(limit)
-    return (this.whole ??= this.kept === undefined ? NOTHING : concat(this.kept, this.size))
+    this.opened = true
+    // the sink is this body itself: its three methods, bound once, on first read only
+    this.flow = this.open({
+      chunk: (c) => this.onChunk(c),
+      end: () => this.onEnd(),
+      fail: (e) => this.onFail(e),
+    })
+  }
+
+  private onChunk(chunk: Uint8Array): void {
+    if (this.ended || this.failure !== undefined) return
+    const streamer = this.streamer
+    if (streamer !== undefined) {
+      streamer.push(chunk)
+      return
+    }
+    ;(this.kept ??= []).push(chunk)
+    this.size += chunk.byteLength
+    const waiting = this.waiting
+    if (waiting === undefined) return
+    let left = 0
+    for (const w of waiting) {
+      // past its limit a reader is refused at once; the bytes stay kept for a larger one
+      if (this.size > w.limit) w.reject(new PayloadTooLargeError(w.limit))
+      else waiting[left++] = w
+    }
+    waiting.length = left
+    // Nobody wants more: the rest stays unread on the connection (a small limit never reads a
+    // large body), until a reader with a larger limit resumes it.
+    if (left === 0) this.flow?.pause()
+  }
+
+  private onEnd(): void {
+    if (this.ended || this.failure !== undefined) return
+    this.ended = true
+    if (this.streamer !== undefined) {
+      this.streamer.end()
+      return
+    }
+    const whole = (this.whole = concat(this.kept ?? [], this.size))
+    const waiting = this.waiting
+    this.waiting = undefined
+    if (waiting !== undefined) for (const w of waiting) w.resolve(whole)
+  }
+
+  private onFail(error: unknown): void {
+    if (this.ended || this.failure !== undefined) return
+    this.failure = { error }
+    this.streamer?.fail(error)
+    const waiting = this.waiting
+    this.waiting = undefined
+    if (waiting !== undefined) for (const w of waiting) w.reject(error)
+  }
+
+  read(limit: number): Promise<Uint8Array> {
+    const declared = this.length
+    if (declared !== undefined && declared > limit) return Promise.reject(new PayloadTooLargeError(limit))
+    if (this.streamed) return Promise.reject(new BodyConsumedError('streamed by an earlier reader'))
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the body's own failure, passed on as it is
+    if (this.failure !== undefined) return Promise.reject(this.failure.error)
+    if (this.size > limit) return Promise.reject(new PayloadTooLargeError(limit))
+    if (this.ended) return Promise.resolve((this.whole ??= concat(this.kept ?? [], this.size)))
+    return new Promise((resolve, reject) => {
+      ;(this.waiting ??= []).push({ limit, resolve, reject })
+      this.start()
+    })
   }
 
   async *stream(limit = Infinity): AsyncIterable<Uint8Array> {
@@ -233,46 +306,81 @@ export abstract class PulledBody implements BodySource {
     if (declared !== undefined && declared > limit) throw new PayloadTooLargeError(limit)
     if (this.streamed) throw new BodyConsumedError('streamed by an earlier reader')
     let seen = 0
-    let i = 0
-    for (;;) {
-      const kept = this.kept
-      let chunk: Uint8Array | null
-      if (kept !== undefined && i < kept.length) chunk = kept[i++]!
-      else if (this.ended) return
-      else if (this.failure !== undefined) throw this.failure.error
-      else if (this.pending !== undefined) {
-        await this.pending
-        continue
-      } else {
-        this.streamed = true
-        chunk = await this.pull(false)
-        if (chunk === null) return
-      }
+    const kept = this.kept
+    const replay = kept === undefined ? 0 : kept.length
+    for (let i = 0; i < replay; i++) {
+      const chunk = kept![i]!
       seen += chunk.byteLength
       if (seen > limit) throw new PayloadTooLargeError(limit)
       yield chunk
     }
+    if (this.ended) return
+    if (this.failure !== undefined) throw this.failure.error
+    if (this.waiting !== undefined && this.waiting.length > 0) {
+      throw new BodyConsumedError('being read whole by another reader')
+    }
+    // From here on the chunks go to this reader only, and are not kept.
+    this.streamed = true
+    const queue: Uint8Array[] = []
+    let done = false
+    let failed: { readonly error: unknown } | undefined
+    let wake: (() => void) | undefined
+    const poke = (): void => {
+      const w = wake
+      wake = undefined
+      w?.()
+    }
+    this.streamer = {
+      push: (chunk) => {
+        queue.push(chunk)
+        if (queue.length >= STREAM_AHEAD) this.flow?.pause()
+        poke()
+      },
+      end: () => {
+        done = true
+        poke()
+      },
+      fail: (error) => {
+        failed = { error }
+        poke()
+      },
+    }
+    this.start()
+    for (;;) {
+      const chunk = queue.shift()
+      if (chunk !== undefined) {
+        if (queue.length === 0 && !done) this.flow?.resume()
+        seen += chunk.byteLength
+        if (seen > limit) {
+          this.flow?.pause()
+          throw new PayloadTooLargeError(limit)
+        }
+        yield chunk
+        continue
+      }
+      if (failed !== undefined) throw failed.error
+      if (done) return
+      await new Promise<void>((resolve) => (wake = resolve))
+    }
   }
 }
 
-class BytesBody extends PulledBody {
+class BytesBody extends ChunkedBody {
   constructor(private readonly bytes: Uint8Array) {
     super()
   }
   override get length(): number {
     return this.bytes.byteLength
   }
-  protected open(): Chunks {
-    let given = this.bytes.byteLength === 0
-    return {
-      next: () => {
-        if (given) return Promise.resolve(null)
-        given = true
-        return Promise.resolve(this.bytes)
-      },
-    }
+  protected open(sink: ChunkSink): Flow {
+    if (this.bytes.byteLength > 0) sink.chunk(this.bytes)
+    sink.end()
+    return NO_FLOW
   }
 }
+
+/** The flow of a body that is all in memory: nothing to pause. */
+const NO_FLOW: Flow = Object.freeze({ pause: () => undefined, resume: () => undefined })
 
 /**
  * A body source over bytes already in memory (tests, fetch runtimes that buffered the body).
@@ -286,7 +394,7 @@ class BytesBody extends PulledBody {
  */
 export const bytesSource = (bytes: Uint8Array): BodySource => new BytesBody(bytes)
 
-class IterableBody extends PulledBody {
+class IterableBody extends ChunkedBody {
   constructor(
     private readonly source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     private readonly declared: number | undefined,
@@ -296,15 +404,33 @@ class IterableBody extends PulledBody {
   override get length(): number | undefined {
     return this.declared
   }
-  protected open(): Chunks {
-    const from = this.source
-    const it = Symbol.asyncIterator in from ? from[Symbol.asyncIterator]() : from[Symbol.iterator]()
-    return {
-      next: async () => {
-        const r = await it.next()
-        return r.done === true ? null : r.value
+  protected open(sink: ChunkSink): Flow {
+    let paused: Promise<void> | undefined
+    let go: (() => void) | undefined
+    const flow: Flow = {
+      pause: () => {
+        paused ??= new Promise((resolve) => (go = resolve))
+      },
+      resume: () => {
+        const g = go
+        paused = undefined
+        go = undefined
+        g?.()
       },
     }
+    const from = this.source
+    void (async () => {
+      try {
+        for await (const chunk of from) {
+          sink.chunk(chunk)
+          while (paused !== undefined) await paused
+        }
+        sink.end()
+      } catch (error) {
+        sink.fail(error)
+      }
+    })()
+    return flow
   }
 }
 

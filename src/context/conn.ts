@@ -140,7 +140,7 @@ export interface ConnInit {
 
 const EMPTY: Readonly<Record<string, never>> = Object.freeze(Object.create(null) as Record<string, never>)
 
-// Shared by every Conn built without a source: stateless, since a PulledBody remembers its readers.
+// Shared by every Conn built without a source: stateless, since a ChunkedBody remembers its readers.
 const NO_BYTES = new Uint8Array(0)
 const NO_BODY: BodySource = Object.freeze({
   length: 0,

@@ -25,7 +25,7 @@ const NOT_COMBINATORS: Readonly<Record<string, string>> = {
   nodeListener: 'adapter internals: serves a Handler on node:http',
   bytesSource: 'body source for adapters and tests',
   iterableSource: 'body source for adapters and tests',
-  PulledBody: 'base class of body sources, for adapters',
+  ChunkedBody: 'base class of body sources, for adapters',
   PayloadTooLargeError: 'error class',
   BodyAbortedError: 'error class',
   BodyConsumedError: 'error class',
