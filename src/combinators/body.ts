@@ -5,7 +5,7 @@
  * @since 0.2.0
  */
 import sjson from 'secure-json-parse'
-import { type Assigns, type Conn, type Params, settingsOf, update, withSettings } from '../context/conn.js'
+import { type Assigns, type Conn, type Params, settingsOf, settingsWriter, update } from '../context/conn.js'
 import {
   type Context,
   type Part,
@@ -214,8 +214,12 @@ const schemaLabel = (who: string, schema: Schema | undefined): string =>
  */
 export const bodyLimit = (bytes: number): Part<Conn, Conn> => {
   const limit = checkLimit(bytes, `bodyLimit(${String(bytes)})`)
-  const patch = { bodyLimit: limit }
-  return makeBuilder((c) => withSettings(c, patch), `bodyLimit(${limit})`, 'any', false)
+  return makeBuilder(
+    settingsWriter((outer) => ({ ...outer, bodyLimit: limit })),
+    `bodyLimit(${limit})`,
+    'any',
+    false,
+  )
 }
 
 // ---------------------------------------------------------------------------------------------

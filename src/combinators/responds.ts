@@ -5,7 +5,7 @@
  * @since 0.2.0
  */
 import build from 'fast-json-stringify'
-import { type Conn, type ResponseHeaders, emptyRecord, settingsOf, withDraft, withSettings } from '../context/conn.js'
+import { type Conn, type ResponseHeaders, emptyRecord, settingsWriter, withDraft } from '../context/conn.js'
 import { type Part, makeBuilder } from '../context/context.js'
 import { headerRecord, withHeader } from '../internal/headers.js'
 import { type Infer, type JsonSchema, isStandard } from '../internal/schema.js'
@@ -247,12 +247,12 @@ export const responds = <S extends ResponseSchemas>(schemas: S): Responds<S> => 
   const statuses = [...exact.keys()].map(String)
   const label = `responds(${[...statuses, ...(fallback === undefined ? [] : ['default'])].join(', ')})`
 
-  const apply = (c: Conn): Conn => {
-    const outer = settingsOf(c).serializerFor
-    // with a serializer set, the compiler no longer answers with responses drafted ahead
-    // (`isUndrafted`): the builders after it run, and see the schemas
-    return withSettings(c, { serializerFor: outer === undefined ? alone : under(outer) })
-  }
+  // With a serializer set, the compiler no longer answers with responses drafted ahead
+  // (`isUndrafted`): the builders after it run, and see the schemas.
+  const apply = settingsWriter((outer) => ({
+    ...outer,
+    serializerFor: outer.serializerFor === undefined ? alone : under(outer.serializerFor),
+  }))
   // `any`: it sets what later Parts read, so the compiler never drafts the branch ahead
   const p = makeBuilder(apply, label, 'any', false) as Part<Conn, Conn> & {
     schemas: S
@@ -260,15 +260,19 @@ export const responds = <S extends ResponseSchemas>(schemas: S): Responds<S> => 
   }
 
   p.schemas = Object.freeze({ ...schemas })
+  // made per request (a handler's answer): the label is made once per status, not per call
+  const labels = new Map<number, string>()
   p.json = (...args: unknown[]): Part<Conn, Conn> => {
     const status = args.length < 2 ? 200 : checkStatus(args[0])
     const value = args.length < 2 ? args[0] : args[1]
     const write = exact.get(status) ?? fallback
     if (write === undefined) throw new TypeError(`sapwood: ${label} has no schema for ${status}`)
     const body = write(value)
+    let name = labels.get(status)
+    if (name === undefined) labels.set(status, (name = `${label}.json(${status})`))
     return makeBuilder(
       (c) => withDraft(c, c.params, c.rest, status, jsonHeaders(c.respHeaders), body),
-      `${label}.json(${status})`,
+      name,
       'response',
       false,
     )

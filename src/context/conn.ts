@@ -385,26 +385,38 @@ const NO_SETTINGS: Settings = Object.freeze({})
 /** @internal the settings a Conn carries */
 export const settingsOf = (c: Conn): Settings => (c as unknown as ConnRecord).settings
 
-/** @internal a copy of the Conn with some settings replaced */
-export const withSettings = <C extends Conn>(c: C, patch: Settings): C => {
-  const r = c as unknown as ConnRecord
-  return new ConnRecord(
-    r.method,
-    r.url,
-    r.path,
-    r.rest,
-    r.params,
-    r.headers,
-    r.assigns,
-    r.body,
-    r.status,
-    r.respHeaders,
-    r.respBody,
-    r.source,
-    r.parsed,
-    { ...r.settings, ...patch },
-    r.jar,
-  ) as unknown as C
+/**
+ * @internal A function that copies a Conn with the settings `make` derives from the Conn's own.
+ * The settings made are kept for the last settings seen (the usual case: every request comes in
+ * with the same, the root's), so a request pays one Conn copy and no settings object.
+ */
+export const settingsWriter = (make: (outer: Settings) => Settings): (<C extends Conn>(c: C) => C) => {
+  let lastOuter: Settings | undefined
+  let lastMade: Settings = NO_SETTINGS
+  return <C extends Conn>(c: C): C => {
+    const r = c as unknown as ConnRecord
+    if (r.settings !== lastOuter) {
+      lastMade = Object.freeze(make(r.settings))
+      lastOuter = r.settings
+    }
+    return new ConnRecord(
+      r.method,
+      r.url,
+      r.path,
+      r.rest,
+      r.params,
+      r.headers,
+      r.assigns,
+      r.body,
+      r.status,
+      r.respHeaders,
+      r.respBody,
+      r.source,
+      r.parsed,
+      lastMade,
+      r.jar,
+    ) as unknown as C
+  }
 }
 
 /** A shared empty null-prototype record. @internal */
