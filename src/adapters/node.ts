@@ -50,8 +50,9 @@ class RequestBody extends ChunkedBody implements Flow {
     }
     req.on('data', (this.onData = (chunk: Buffer) => sink.chunk(chunk)))
     req.once('end', () => sink.end())
+    // node ends a request whose client left with an 'error' (ECONNRESET, "aborted"); one that
+    // left before this read began is `destroyed` above
     req.once('error', gone)
-    req.once('close', gone)
     return this
   }
   pause(): void {

@@ -143,9 +143,21 @@ const typeList = (type: string | readonly string[], who: string): readonly strin
   return Object.freeze(list)
 }
 
+// The last Content-Type parsed, and what it gave: clients of an API send the same one request
+// after request, so most requests skip the parse (a parsed value is never changed: frozen).
+let lastType: string | undefined
+let lastMedia: MediaType | undefined
+
 const mediaTypeOf = (c: Conn): MediaType | undefined => {
   const value = c.headers['content-type']
-  return value === undefined ? undefined : parseContentType(value)
+  if (value === undefined) return undefined
+  if (value !== lastType) {
+    const media = parseContentType(value)
+    lastMedia =
+      media === undefined ? undefined : Object.freeze({ ...media, parameters: Object.freeze(media.parameters) })
+    lastType = value
+  }
+  return lastMedia
 }
 
 // Fatal: a body that is not UTF-8 is refused rather than read with U+FFFD in it. One decoder
