@@ -148,6 +148,21 @@ interface Streamer {
   fail(error: unknown): void
 }
 
+/** What a `ChunkedBody` knows once a Part reads it. */
+class ReadState {
+  kept: Uint8Array[] | undefined = undefined
+  size = 0
+  ended = false
+  failure: { readonly error: unknown } | undefined = undefined
+  flow: Flow | undefined = undefined
+  opened = false
+  whole: Uint8Array | undefined = undefined
+  waiting: Waiting[] | undefined = undefined
+  streamer: Streamer | undefined = undefined
+  /** Set once a stream took chunks without keeping them. */
+  streamed = false
+}
+
 /** How many chunks a stream reader lets pile up before the adapter is paused. */
 const STREAM_AHEAD = 4
 
@@ -175,18 +190,14 @@ const STREAM_AHEAD = 4
  * @since 0.2.0
  */
 export abstract class ChunkedBody implements BodySource {
-  private kept: Uint8Array[] | undefined = undefined
-  private size = 0
-  private ended = false
-  private failure: { readonly error: unknown } | undefined = undefined
-  private flow: Flow | undefined = undefined
-  private opened = false
-  private whole: Uint8Array | undefined = undefined
-  private waiting: Waiting[] | undefined = undefined
-  private streamer: Streamer | undefined = undefined
-  /** Set once a stream took chunks without keeping them. */
-  private streamed = false
+  // Two fields, both empty until used: a body source is made for every request, read or not.
+  private reading: ReadState | undefined = undefined
   private cleanups: (() => unknown)[] | undefined = undefined
+
+  /** The reading state, made on first use. */
+  private get s(): ReadState {
+    return (this.reading ??= new ReadState())
+  }
 
   /** The declared length; `undefined` unless a subclass knows it. */
   get length(): number | undefined {
@@ -225,17 +236,18 @@ export abstract class ChunkedBody implements BodySource {
 
   /** True once the body has been opened and not all of it delivered. */
   protected get unfinished(): boolean {
-    return this.opened && !this.ended && this.failure === undefined
+    const s = this.reading
+    return s !== undefined && s.opened && !s.ended && s.failure === undefined
   }
 
   private start(): void {
-    if (this.opened) {
-      this.flow?.resume()
+    if (this.s.opened) {
+      this.s.flow?.resume()
       return
     }
-    this.opened = true
+    this.s.opened = true
     // the sink is this body itself: its three methods, bound once, on first read only
-    this.flow = this.open({
+    this.s.flow = this.open({
       chunk: (c) => this.onChunk(c),
       end: () => this.onEnd(),
       fail: (e) => this.onFail(e),
@@ -243,60 +255,60 @@ export abstract class ChunkedBody implements BodySource {
   }
 
   private onChunk(chunk: Uint8Array): void {
-    if (this.ended || this.failure !== undefined) return
-    const streamer = this.streamer
+    if (this.s.ended || this.s.failure !== undefined) return
+    const streamer = this.s.streamer
     if (streamer !== undefined) {
       streamer.push(chunk)
       return
     }
-    ;(this.kept ??= []).push(chunk)
-    this.size += chunk.byteLength
-    const waiting = this.waiting
+    ;(this.s.kept ??= []).push(chunk)
+    this.s.size += chunk.byteLength
+    const waiting = this.s.waiting
     if (waiting === undefined) return
     let left = 0
     for (const w of waiting) {
       // past its limit a reader is refused at once; the bytes stay kept for a larger one
-      if (this.size > w.limit) w.reject(new PayloadTooLargeError(w.limit))
+      if (this.s.size > w.limit) w.reject(new PayloadTooLargeError(w.limit))
       else waiting[left++] = w
     }
     waiting.length = left
     // Nobody wants more: the rest stays unread on the connection (a small limit never reads a
     // large body), until a reader with a larger limit resumes it.
-    if (left === 0) this.flow?.pause()
+    if (left === 0) this.s.flow?.pause()
   }
 
   private onEnd(): void {
-    if (this.ended || this.failure !== undefined) return
-    this.ended = true
-    if (this.streamer !== undefined) {
-      this.streamer.end()
+    if (this.s.ended || this.s.failure !== undefined) return
+    this.s.ended = true
+    if (this.s.streamer !== undefined) {
+      this.s.streamer.end()
       return
     }
-    const whole = (this.whole = concat(this.kept ?? [], this.size))
-    const waiting = this.waiting
-    this.waiting = undefined
+    const whole = (this.s.whole = concat(this.s.kept ?? [], this.s.size))
+    const waiting = this.s.waiting
+    this.s.waiting = undefined
     if (waiting !== undefined) for (const w of waiting) w.resolve(whole)
   }
 
   private onFail(error: unknown): void {
-    if (this.ended || this.failure !== undefined) return
-    this.failure = { error }
-    this.streamer?.fail(error)
-    const waiting = this.waiting
-    this.waiting = undefined
+    if (this.s.ended || this.s.failure !== undefined) return
+    this.s.failure = { error }
+    this.s.streamer?.fail(error)
+    const waiting = this.s.waiting
+    this.s.waiting = undefined
     if (waiting !== undefined) for (const w of waiting) w.reject(error)
   }
 
   read(limit: number): Promise<Uint8Array> {
     const declared = this.length
     if (declared !== undefined && declared > limit) return Promise.reject(new PayloadTooLargeError(limit))
-    if (this.streamed) return Promise.reject(new BodyConsumedError('streamed by an earlier reader'))
+    if (this.s.streamed) return Promise.reject(new BodyConsumedError('streamed by an earlier reader'))
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the body's own failure, passed on as it is
-    if (this.failure !== undefined) return Promise.reject(this.failure.error)
-    if (this.size > limit) return Promise.reject(new PayloadTooLargeError(limit))
-    if (this.ended) return Promise.resolve((this.whole ??= concat(this.kept ?? [], this.size)))
+    if (this.s.failure !== undefined) return Promise.reject(this.s.failure.error)
+    if (this.s.size > limit) return Promise.reject(new PayloadTooLargeError(limit))
+    if (this.s.ended) return Promise.resolve((this.s.whole ??= concat(this.s.kept ?? [], this.s.size)))
     return new Promise((resolve, reject) => {
-      ;(this.waiting ??= []).push({ limit, resolve, reject })
+      ;(this.s.waiting ??= []).push({ limit, resolve, reject })
       this.start()
     })
   }
@@ -304,9 +316,9 @@ export abstract class ChunkedBody implements BodySource {
   async *stream(limit = Infinity): AsyncIterable<Uint8Array> {
     const declared = this.length
     if (declared !== undefined && declared > limit) throw new PayloadTooLargeError(limit)
-    if (this.streamed) throw new BodyConsumedError('streamed by an earlier reader')
+    if (this.s.streamed) throw new BodyConsumedError('streamed by an earlier reader')
     let seen = 0
-    const kept = this.kept
+    const kept = this.s.kept
     const replay = kept === undefined ? 0 : kept.length
     for (let i = 0; i < replay; i++) {
       const chunk = kept![i]!
@@ -314,13 +326,13 @@ export abstract class ChunkedBody implements BodySource {
       if (seen > limit) throw new PayloadTooLargeError(limit)
       yield chunk
     }
-    if (this.ended) return
-    if (this.failure !== undefined) throw this.failure.error
-    if (this.waiting !== undefined && this.waiting.length > 0) {
+    if (this.s.ended) return
+    if (this.s.failure !== undefined) throw this.s.failure.error
+    if (this.s.waiting !== undefined && this.s.waiting.length > 0) {
       throw new BodyConsumedError('being read whole by another reader')
     }
     // From here on the chunks go to this reader only, and are not kept.
-    this.streamed = true
+    this.s.streamed = true
     const queue: Uint8Array[] = []
     let done = false
     let failed: { readonly error: unknown } | undefined
@@ -330,10 +342,10 @@ export abstract class ChunkedBody implements BodySource {
       wake = undefined
       w?.()
     }
-    this.streamer = {
+    this.s.streamer = {
       push: (chunk) => {
         queue.push(chunk)
-        if (queue.length >= STREAM_AHEAD) this.flow?.pause()
+        if (queue.length >= STREAM_AHEAD) this.s.flow?.pause()
         poke()
       },
       end: () => {
@@ -349,10 +361,10 @@ export abstract class ChunkedBody implements BodySource {
     for (;;) {
       const chunk = queue.shift()
       if (chunk !== undefined) {
-        if (queue.length === 0 && !done) this.flow?.resume()
+        if (queue.length === 0 && !done) this.s.flow?.resume()
         seen += chunk.byteLength
         if (seen > limit) {
-          this.flow?.pause()
+          this.s.flow?.pause()
           throw new PayloadTooLargeError(limit)
         }
         yield chunk
