@@ -49,10 +49,11 @@ class RequestBody extends ChunkedBody implements Flow {
       if (!req.complete) sink.fail(new BodyAbortedError(error instanceof Error ? { cause: error } : undefined))
     }
     req.on('data', (this.onData = (chunk: Buffer) => sink.chunk(chunk)))
-    req.once('end', () => sink.end())
+    // `on`, not `once`: each fires once anyway, and `once` wraps the listener per request
+    req.on('end', () => sink.end())
     // node ends a request whose client left with an 'error' (ECONNRESET, "aborted"); one that
     // left before this read began is `destroyed` above
-    req.once('error', gone)
+    req.on('error', gone)
     return this
   }
   pause(): void {
