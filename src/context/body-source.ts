@@ -246,7 +246,7 @@ export abstract class ChunkedBody implements BodySource {
       return
     }
     this.s.opened = true
-    // the sink is this body itself: its three methods, bound once, on first read only
+    // the sink: three closures over this body, made once, on the first read only
     this.s.flow = this.open({
       chunk: (c) => this.onChunk(c),
       end: () => this.onEnd(),
