@@ -4,7 +4,7 @@
  *
  * @since 0.2.0
  */
-import { type Conn, type Params, withAssign } from '../context/conn.js'
+import { type Conn, type Params, assignKey, withAssign } from '../context/conn.js'
 import { type Context, type Part, isThenable, left, part, right } from '../context/context.js'
 import { unauthorized } from '../context/rejection.js'
 import { failure } from './compose.js'
@@ -62,11 +62,6 @@ const credentialsOf = (header: string | undefined, scheme: string): string | und
   return header.slice(scheme.length + 1).replace(/^[ \t]+|[ \t]+$/g, '')
 }
 
-const checkAs = (label: string, key: string): string => {
-  if (typeof key !== 'string' || key === '') throw new TypeError(`sapwood: ${label}: \`as\` must be a non-empty string`)
-  return key
-}
-
 /**
  * Runs `verify`, sync or async: its value goes under `key`; `undefined`, `null` or `false` is
  * `refused`; a throw or a rejected promise is a failed handler (500).
@@ -114,7 +109,7 @@ export const bearer = <R, K extends string = 'user'>(
   if (typeof scheme !== 'string' || !TOKEN.test(scheme)) {
     throw new TypeError(`sapwood: ${label}: the scheme must be a token, not ${JSON.stringify(scheme)}`)
   }
-  const key = checkAs(label, options.as ?? 'user')
+  const key = assignKey(label, options.as ?? 'user')
   const params = options.realm === undefined ? [] : [`realm=${quoted(label, options.realm)}`]
   // RFC 6750 3.1: no error code when the request carried no credentials
   const missing = left(unauthorized(challenge(scheme, params)))
@@ -185,7 +180,7 @@ export const basicAuth = <R, K extends string = 'user'>(
 ): Part<Conn, Conn<Params, { readonly [k in K]: Exclude<Awaited<R>, null | undefined | false> }>> => {
   if (typeof verify !== 'function') throw new TypeError('sapwood: basicAuth(verify): verify must be a function')
   const label = `basicAuth(${verify.name || 'verify'})`
-  const key = checkAs(label, options.as ?? 'user')
+  const key = assignKey(label, options.as ?? 'user')
   const refused = left(
     unauthorized(challenge('Basic', [`realm=${quoted(label, options.realm ?? 'Restricted')}`, 'charset="UTF-8"'])),
   )

@@ -6,6 +6,7 @@
 import {
   type Body,
   type Conn,
+  type ResponseHeaders,
   emptyRecord,
   settingsOf,
   update,
@@ -255,13 +256,7 @@ export const json = (value: unknown): Part<Conn, Conn> => {
       const find = settingsOf(c).serializerFor
       const write = find === undefined ? undefined : find(c.status)
       const text = write === undefined ? (body ??= JSON.stringify(value) ?? 'null') : write(value)
-      const h = c.respHeaders
-      // the usual case, nothing drafted yet: one shared header record, no copy
-      if (h === emptyRecord) return withDraft(c, c.params, c.rest, c.status, JSON_HEADERS, text)
-      const type = h['content-type']
-      const headers =
-        typeof type === 'string' && JSON_TYPE.test(type) ? h : withHeader(h, 'content-type', 'application/json')
-      return withDraft(c, c.params, c.rest, c.status, headers, text)
+      return withDraft(c, c.params, c.rest, c.status, jsonHeaders(c.respHeaders), text)
     },
     'json',
     'response',
@@ -271,6 +266,16 @@ export const json = (value: unknown): Part<Conn, Conn> => {
 
 const JSON_TYPE = /[/+]json\b/i
 const JSON_HEADERS = headerRecord('content-type', 'application/json')
+
+/**
+ * @internal The response headers of a JSON answer: `Content-Type: application/json` unless a JSON
+ * type was drafted already; with nothing drafted (the usual case), one shared record, no copy.
+ */
+export const jsonHeaders = (h: ResponseHeaders): ResponseHeaders => {
+  if (h === emptyRecord) return JSON_HEADERS
+  const type = h['content-type']
+  return typeof type === 'string' && JSON_TYPE.test(type) ? h : withHeader(h, 'content-type', 'application/json')
+}
 
 /**
  * Attaches `value` to the Conn under `key` (Sap's `set_user_data`); later Parts read it from

@@ -5,7 +5,7 @@
  * @since 0.2.0
  */
 import { type SetCookie, stringifySetCookie } from 'cookie'
-import { type Conn, type Params, update, withAssign } from '../context/conn.js'
+import { type Conn, type Params, assignKey, update, withAssign } from '../context/conn.js'
 import { type Part, makeBuilder, part, right } from '../context/context.js'
 import { withHeader } from '../internal/headers.js'
 import { failure } from './compose.js'
@@ -316,10 +316,7 @@ export const signedCookie = <N extends string, K extends string = N>(
   const label = `signedCookie('${String(name)}')`
   checkName(label, name)
   const secrets = checkKeys(label, keys)
-  const key: string = options.as ?? name
-  if (typeof key !== 'string' || key === '') {
-    throw new TypeError(`sapwood: ${label}: \`as\` must be a non-empty string`)
-  }
+  const key = assignKey(label, options.as ?? name)
   return part(
     (c: Conn) => {
       const raw = c.cookies[name]

@@ -5,9 +5,9 @@
  * @since 0.2.0
  */
 import build from 'fast-json-stringify'
-import { type Conn, type ResponseHeaders, emptyRecord, settingsWriter, withDraft } from '../context/conn.js'
+import { type Conn, settingsWriter, withDraft } from '../context/conn.js'
 import { type Part, makeBuilder } from '../context/context.js'
-import { headerRecord, withHeader } from '../internal/headers.js'
+import { jsonHeaders } from './builders.js'
 import { type Infer, type JsonSchema, isStandard } from '../internal/schema.js'
 
 /**
@@ -149,15 +149,6 @@ const checkStatus = (status: unknown): number => {
     throw new RangeError(`sapwood: ${String(status)} is not an HTTP status`)
   }
   return status
-}
-
-const JSON_TYPE = /[/+]json\b/i
-const JSON_HEADERS = headerRecord('content-type', 'application/json')
-
-const jsonHeaders = (h: ResponseHeaders): ResponseHeaders => {
-  if (h === emptyRecord) return JSON_HEADERS
-  const type = h['content-type']
-  return typeof type === 'string' && JSON_TYPE.test(type) ? h : withHeader(h, 'content-type', 'application/json')
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @since 0.2.0
  */
-import { type Conn, type Params, withAssign } from '../context/conn.js'
+import { type Conn, type Params, assignKey, withAssign } from '../context/conn.js'
 import { type Context, type Part, type Result, isThenable, left, part, right } from '../context/context.js'
 import { badRequest } from '../context/rejection.js'
 import { type Checked, type Infer, type Schema, compileCheck } from '../internal/schema.js'
@@ -39,14 +39,12 @@ const copyOf = (record: Source): Record<string, unknown> => {
 
 const validating = (
   schema: Schema,
-  key: unknown,
+  as: unknown,
   read: (c: Conn) => Source,
   details: string,
   label: string,
 ): Part<Conn, Conn> => {
-  if (typeof key !== 'string' || key === '') {
-    throw new TypeError(`sapwood: ${label}: \`as\` must be a non-empty string`)
-  }
+  const key = assignKey(label, as)
   // The query and params are strings: Ajv coerces them to the schema's numbers and booleans, and
   // a lone value to an array when the schema wants one; a Standard Schema coerces itself.
   const check = compileCheck(schema, { coerce: 'array', useDefaults: true })

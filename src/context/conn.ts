@@ -338,6 +338,12 @@ export const withDraft = <C extends Conn>(
   ) as unknown as C
 }
 
+/** @internal `key` when it may name an assign (a non-empty string); else a TypeError naming the Part */
+export const assignKey = (label: string, key: unknown): string => {
+  if (typeof key !== 'string' || key === '') throw new TypeError(`sapwood: ${label}: \`as\` must be a non-empty string`)
+  return key
+}
+
 /** @internal a copy with one more assign (a new null-prototype record: the given Conn keeps its own) */
 export const withAssign = <C extends Conn>(c: C, key: string, value: unknown): C => {
   const out = Object.create(null) as Record<string, unknown>
