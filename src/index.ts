@@ -131,6 +131,18 @@ export {
 // -- query and params schemas
 export { type ValidateOptions, params, queryParams } from './combinators/validate.js'
 
+// streaming (#10): each block is owned by its module
+export {
+  type FileBody,
+  type StreamBody,
+  type StreamSource,
+  type UpgradeBody,
+  streamBody,
+} from './context/response-body.js'
+export { ClientGoneError } from './context/body-source.js'
+// -- stream
+export { type StreamOptions, stream } from './combinators/stream.js'
+
 export type { Adapter, ListenOptions, Listening } from './adapters/adapter.js'
 export { type Handler, type RespondOptions, respond } from './adapters/respond.js'
 export { type NodeAdapterOptions, nodeAdapter, nodeListener, toNodeHandler } from './adapters/node.js'

@@ -3,11 +3,12 @@
  *
  * @since 0.1.0
  */
-import { ChunkedBody, bytesSource } from '../context/body-source.js'
+import { type ChunkedBody, bytesSource } from '../context/body-source.js'
 import { type Conn, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
+import { chunksOf } from '../context/response-body.js'
 import { type RespondOptions, respond } from './respond.js'
-import { bodyBytes, toWire } from './wire.js'
+import { type WireResponse, bodyBytes, toWire } from './wire.js'
 
 /**
  * What `conn` accepts besides method and URL.
@@ -51,6 +52,8 @@ export interface InjectRequest {
   readonly url: string
   readonly headers?: Readonly<Record<string, string>>
   readonly body?: string | Uint8Array | object
+  /** Aborting it is the client going away: the Conn's signal fires, and a stream stops being collected. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -64,10 +67,43 @@ export interface InjectResponse {
   readonly headers: Readonly<Record<string, string | readonly string[]>>
   readonly body: string
   readonly rawBody: Uint8Array
+  /** False when a streamed body failed or the request's signal stopped it before its end. */
+  readonly complete: boolean
   json<T = unknown>(): T
 }
 
 const decoder = new TextDecoder()
+
+/** Reads the whole body as an adapter would send it: a stream is collected to its end, or until the signal. */
+const collect = async (
+  sent: WireResponse['body'],
+  signal: AbortSignal,
+): Promise<{ bytes: Uint8Array; complete: boolean; failure?: { error: unknown } }> => {
+  if (sent === null || typeof sent === 'string' || sent instanceof Uint8Array) {
+    return { bytes: bodyBytes(sent), complete: true }
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for await (const chunk of chunksOf(sent.open(signal), signal)) {
+      chunks.push(chunk)
+      size += chunk.byteLength
+    }
+  } catch (error) {
+    return { bytes: join(chunks, size), complete: false, failure: { error } }
+  }
+  return { bytes: join(chunks, size), complete: !signal.aborted }
+}
+
+const join = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
+}
 
 /**
  * Runs one request through the app in memory, exactly as an adapter would (HEAD, OPTIONS,
@@ -93,9 +129,19 @@ export const inject = async (
   const headers = json ? { 'content-type': 'application/json', ...request.headers } : (request.headers ?? {})
   const body = json ? JSON.stringify(raw) : raw
   const c = conn(method, request.url, body === undefined ? { headers } : { headers, body })
-  const wire = toWire(await respond(app, options)(c), method === 'HEAD')
+  const source = c.source as ChunkedBody
+  const signal = request.signal
+  if (signal !== undefined) {
+    if (signal.aborted) source.abort()
+    else signal.addEventListener('abort', () => source.abort(), { once: true })
+  }
+  const handler = respond(app, options)
+  const answer = await handler(c)
+  const wire = toWire(answer, method === 'HEAD')
+  const { bytes: rawBody, complete, failure } = await collect(wire.body, source.signal)
+  if (failure !== undefined) handler.report?.(failure.error, answer)
   // as an adapter does once the answer is written: cleanups (temporary upload files) run
-  if (c.source instanceof ChunkedBody) c.source.release()
+  source.release()
   const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>
   for (let i = 0; i < wire.headers.length; i += 2) {
     const name = wire.headers[i]!
@@ -103,7 +149,6 @@ export const inject = async (
     const had = out[name]
     out[name] = had === undefined ? value : typeof had === 'string' ? [had, value] : [...had, value]
   }
-  const rawBody = bodyBytes(wire.body)
   const text = decoder.decode(rawBody)
-  return { status: wire.status, headers: out, body: text, rawBody, json: <T>() => JSON.parse(text) as T }
+  return { status: wire.status, headers: out, body: text, rawBody, complete, json: <T>() => JSON.parse(text) as T }
 }

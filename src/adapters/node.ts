@@ -3,8 +3,10 @@
  *
  * @since 0.1.0
  */
+import { createReadStream } from 'node:fs'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Readable } from 'node:stream'
 import { BodyAbortedError, BodyConsumedError, type ChunkSink, ChunkedBody, type Flow } from '../context/body-source.js'
 import { type Conn, type RequestHeaders, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
@@ -12,6 +14,7 @@ import { isThenable } from '../context/context.js'
 import { rejectionResponse } from '../context/rejection.js'
 import type { Adapter, Listening, ListenOptions } from './adapter.js'
 import { type Handler, type RespondOptions, respond } from './respond.js'
+import { type FileBody, type StreamSource, chunksOf, isReadableStream } from '../context/response-body.js'
 import { toWire } from './wire.js'
 
 // One object per request, nothing else made unless a Part reads the body. Reading starts node's
@@ -19,8 +22,22 @@ import { toWire } from './wire.js'
 // stops at its limit leaves the rest unread (and unbuffered) on the socket.
 class RequestBody extends ChunkedBody implements Flow {
   private onData: ((chunk: Buffer) => void) | undefined = undefined
-  constructor(private readonly req: http.IncomingMessage) {
+  constructor(
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+  ) {
     super()
+  }
+  /** The client is gone when the response closes before it was all written. */
+  protected override watch(): void {
+    const res = this.res
+    if (res.closed) {
+      if (!res.writableFinished) this.abort()
+      return
+    }
+    res.on('close', () => {
+      if (!res.writableFinished) this.abort()
+    })
   }
   override get length(): number | undefined {
     const declared = this.req.headers['content-length']
@@ -99,16 +116,123 @@ const requestHeaders = (req: http.IncomingMessage): RequestHeaders => {
   return out
 }
 
-/** What a listener knows of its server: whether `close()` has begun. */
+/** What a listener knows of its server: whether `close()` has begun, and the streams being sent. */
 interface ServerState {
   closing: boolean
+  /** The bodies of the answers still streaming: `close()` fires their signals. */
+  readonly streaming: Set<RequestBody>
 }
 
 /** The state of a server that sapwood does not close (`nodeListener` in the user's server). */
-const UNMANAGED: ServerState = Object.freeze({ closing: false })
+const unmanaged = (): ServerState => ({ closing: false, streaming: new Set() })
+
+type Report = (error: unknown, conn: Conn) => void
+
+const defaultReport: Report = (error, c) => console.error(`sapwood: the answer to ${c.method} ${c.path} failed:`, error)
+
+/** Resolves once the response can take more, or has closed. */
+const drained = (res: http.ServerResponse): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+
+const isNodeReadable = (u: unknown): u is Readable =>
+  typeof (u as Readable).pipe === 'function' && typeof (u as Readable).on === 'function'
+
+/** Writes chunks as they come, waiting while the client is slow; stops when it is gone. */
+const pump = async (
+  res: http.ServerResponse,
+  chunks: AsyncIterable<Uint8Array | string>,
+  signal: AbortSignal,
+): Promise<void> => {
+  for await (const chunk of chunks) {
+    if (res.destroyed || signal.aborted) break
+    if (chunk.length === 0) continue
+    if (!res.write(chunk)) await drained(res)
+  }
+}
+
+/** Pipes a node stream (a file) into the response; settles when it ends, fails or the client leaves. */
+const pipeTo = (res: http.ServerResponse, from: Readable): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const closed = (): void => {
+      from.destroy()
+      resolve()
+    }
+    from.on('error', (error) => {
+      res.off('close', closed)
+      reject(error)
+    })
+    from.on('end', () => {
+      res.off('close', closed)
+      resolve()
+    })
+    res.on('close', closed)
+    from.pipe(res, { end: false })
+  })
+
+/** What to send after the head: a file, or a stream's source once opened. */
+type Opened = { readonly file: FileBody } | { readonly from: StreamSource }
+
+/**
+ * Sends a stream or a file after the head: backpressure honoured, the producer told (its
+ * signal) when the client leaves or the server closes. A producer's error cuts the response (the
+ * client sees it incomplete, not as a whole one) and is reported.
+ */
+const stream = (
+  res: http.ServerResponse,
+  c: Conn,
+  opened: Opened,
+  source: RequestBody,
+  server: ServerState,
+  report: Report,
+): void => {
+  const signal = source.signal
+  const done = (): void => {
+    server.streaming.delete(source)
+    source.release()
+    if (!res.destroyed) res.end()
+  }
+  const failed = (error: unknown): void => {
+    server.streaming.delete(source)
+    source.release()
+    res.destroy()
+    report(error, c)
+  }
+  server.streaming.add(source)
+  let sending: Promise<void>
+  try {
+    if ('file' in opened) {
+      const { path, offset, length } = opened.file
+      sending = pipeTo(res, createReadStream(path, { start: offset, end: offset + length - 1 }))
+    } else {
+      const from = opened.from
+      sending = isReadableStream(from)
+        ? pump(res, chunksOf(from, signal), signal)
+        : isNodeReadable(from)
+          ? pipeTo(res, from)
+          : pump(res, from, signal)
+    }
+  } catch (error) {
+    failed(error)
+    return
+  }
+  sending.then(done, failed)
+}
 
 const fail = (res: http.ServerResponse, error: unknown, server: ServerState): void => {
   console.error('sapwood: could not write the response:', error)
+  answerFailure(res, error, server)
+}
+
+/** A 500 when the head is not out yet; else the connection is cut, so the client sees an incomplete answer. */
+const answerFailure = (res: http.ServerResponse, error: unknown, server: ServerState): void => {
   if (res.headersSent) {
     res.destroy()
     return
@@ -119,28 +243,55 @@ const fail = (res: http.ServerResponse, error: unknown, server: ServerState): vo
   res.end(body)
 }
 
-const write = (res: http.ServerResponse, c: Conn, head: boolean, server: ServerState, body: RequestBody): void => {
-  body.release()
+const write = (
+  res: http.ServerResponse,
+  c: Conn,
+  head: boolean,
+  server: ServerState,
+  body: RequestBody,
+  report: Report,
+): void => {
   try {
     const wire = toWire(c, head)
     // While the server closes, an answer ends its connection (node then sends `Connection:
     // close`): kept alive, the idle socket would hold close() open until its keep-alive timeout.
     if (server.closing) res.shouldKeepAlive = false
     // A flat [name, value, ...] list goes to writeHead as it is: no header object is built.
-    res.writeHead(wire.status, wire.headers as string[])
-    if (wire.body === null) res.end()
-    else res.end(wire.body)
+    const sent = wire.body
+    if (sent === null) {
+      body.release()
+      res.writeHead(wire.status, wire.headers as string[])
+      res.end()
+    } else if (typeof sent === 'string' || sent instanceof Uint8Array) {
+      body.release()
+      res.writeHead(wire.status, wire.headers as string[])
+      res.end(sent)
+    } else {
+      // opened before the head is written: a producer that throws at once is still a 500
+      let opened: Opened
+      try {
+        opened = sent._tag === 'File' ? { file: sent } : { from: sent.open(body.signal) }
+      } catch (error) {
+        body.release()
+        report(error, c)
+        answerFailure(res, error, server)
+        return
+      }
+      res.writeHead(wire.status, wire.headers as string[])
+      stream(res, c, opened, body, server, report)
+    }
   } catch (error) {
+    body.release()
     fail(res, error, server)
   }
 }
 
-const listener =
-  (handler: Handler, server: ServerState) =>
-  (req: http.IncomingMessage, res: http.ServerResponse): void => {
+const listener = (handler: Handler, server: ServerState) => {
+  const report = handler.report ?? defaultReport
+  return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const head = req.method === 'HEAD'
     let out: Conn | PromiseLike<Conn>
-    const body = new RequestBody(req)
+    const body = new RequestBody(req, res)
     try {
       out = handler(
         makeConn({
@@ -157,14 +308,15 @@ const listener =
     }
     if (isThenable(out)) {
       out.then(
-        (c) => write(res, c, head, server, body),
+        (c) => write(res, c, head, server, body, report),
         (error: unknown) => {
           body.release()
           fail(res, error, server)
         },
       )
-    } else write(res, out, head, server, body)
+    } else write(res, out, head, server, body, report)
   }
+}
 
 /**
  * Serves one request with a Handler: builds the Conn from node's request (headers as a record
@@ -182,7 +334,7 @@ const listener =
  * @since 0.1.0
  */
 export const nodeListener = (handler: Handler): ((req: http.IncomingMessage, res: http.ServerResponse) => void) =>
-  listener(handler, UNMANAGED)
+  listener(handler, unmanaged())
 
 /**
  * A `(req, res)` listener for any node `http.createServer` (or https/http2 compat) that answers
@@ -239,7 +391,7 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
   name: 'node',
   listen: (handler: Handler, listen: ListenOptions): Promise<Listening<http.Server>> =>
     new Promise((resolve, reject) => {
-      const state: ServerState = { closing: false }
+      const state: ServerState = { closing: false, streaming: new Set() }
       const server = http.createServer(
         {
           requestTimeout: options.requestTimeout ?? 30_000,
@@ -269,6 +421,9 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
             // From now on every answer closes its connection, so close() resolves once the
             // requests in flight are answered, not a keep-alive timeout later.
             state.closing = true
+            // Streams never end by themselves (SSE): their producers are told to stop, and each
+            // answer then ends cleanly, so that a client reconnects elsewhere.
+            for (const source of state.streaming) source.abort()
             const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeout ?? 10_000)
             timer.unref()
             server.close((error) => {

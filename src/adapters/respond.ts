@@ -11,12 +11,16 @@ import { type Reach, walk } from '../context/ranking.js'
 import { compile } from '../compile/trie.js'
 
 /**
- * Turns a request Conn into the Conn that holds the final response: what adapters call.
+ * Turns a request Conn into the Conn that holds the final response: what adapters call. A
+ * Handler made by `respond` also has `report`, which an adapter calls with an error that happens
+ * after the answer began (a stream's producer that throws), so that it reaches `onError`.
  *
  * @category model
  * @since 0.1.0
  */
-export type Handler = (conn: Conn) => Conn | PromiseLike<Conn>
+export type Handler = ((conn: Conn) => Conn | PromiseLike<Conn>) & {
+  readonly report?: (error: unknown, conn: Conn) => void
+}
 
 /**
  * How `respond` reports a failed handler (default: `console.error`, without the request body).
@@ -215,7 +219,8 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     }
     return answer(c, false)
   }
-  if (layers.length === 0) return start
+  const reported = (error: unknown, c: Conn): void => report(onError, error, c)
+  if (layers.length === 0) return Object.assign(start, { report: reported })
 
   // every answer goes out through the decorations, innermost first; a throw there is a 500
   const finish = (out: Conn, c: Conn, from: number): Conn => {
@@ -228,7 +233,7 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     }
     return out
   }
-  return (c) => {
+  const decorated = (c: Conn): Conn | PromiseLike<Conn> => {
     for (let i = 0; i < layers.length; i++) {
       const early = layers[i]!.early
       if (early === undefined) continue
@@ -243,4 +248,5 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     const out = start(c)
     return isThenable(out) ? out.then((o) => finish(o, c, layers.length - 1)) : finish(out, c, layers.length - 1)
   }
+  return Object.assign(decorated, { report: reported })
 }

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type { Conn } from '../context/conn.js'
+import type { FileBody, StreamBody } from '../context/response-body.js'
 
 /**
  * A response ready to write: headers as a flat `[name, value, name, value, ...]` list.
@@ -15,7 +16,8 @@ import type { Conn } from '../context/conn.js'
 export interface WireResponse {
   readonly status: number
   readonly headers: readonly string[]
-  readonly body: string | Uint8Array | null
+  /** What to write after the head: nothing for HEAD, 1xx, 204, 304 and empty bodies. */
+  readonly body: string | Uint8Array | StreamBody | FileBody | null
 }
 
 const encoder = new TextEncoder()
@@ -30,9 +32,11 @@ const bodiless = (status: number): boolean => status < 200 || status === 204 || 
 /**
  * @internal Lays out the response of a final Conn, for the adapters and `inject`. `head` drops
  * the body but keeps its `content-length`. A string body gets `text/plain; charset=utf-8`, bytes
- * `application/octet-stream`, unless a `content-type` was set. The framing is the adapter's: a
- * `content-length` or `transfer-encoding` drafted by the app is dropped, and `content-length`
- * is always the length of the body (none for 1xx, 204 and 304).
+ * and streams `application/octet-stream`, unless a `content-type` was set. The framing is the
+ * adapter's: a `content-length` or `transfer-encoding` drafted by the app is dropped, and
+ * `content-length` is always the length of the body (none for 1xx, 204 and 304, nor for a
+ * stream of unknown length, which the adapter chunks). An upgrade body that reaches an
+ * exchange which is not upgraded is sent as nothing.
  *
  * @category adapters
  * @since 0.1.0
@@ -53,18 +57,25 @@ export const toWire = (c: Conn, head: boolean): WireResponse => {
   const status = c.status
   if (bodiless(status)) return { status, headers, body: null }
   const body = c.respBody
-  let length = 0
+  let length: number | undefined = 0
+  let sent: WireResponse['body'] = null
   if (typeof body === 'string') {
     length = body.length === 0 ? 0 : utf8Length(body)
     if (!typed && length > 0) headers.push('content-type', 'text/plain; charset=utf-8')
-  } else if (body !== null) {
+    sent = body
+  } else if (body instanceof Uint8Array) {
     length = body.byteLength
     if (!typed && length > 0) headers.push('content-type', 'application/octet-stream')
+    sent = body
+  } else if (body !== null && body._tag !== 'Upgrade') {
+    length = body.length
+    if (!typed && length !== 0) headers.push('content-type', 'application/octet-stream')
+    sent = body
   }
-  headers.push('content-length', String(length))
-  return { status, headers, body: head || length === 0 ? null : body }
+  if (length !== undefined) headers.push('content-length', String(length))
+  return { status, headers, body: head || length === 0 ? null : sent }
 }
 
 /** The bytes of a body, for adapters that need them. @internal */
-export const bodyBytes = (body: string | Uint8Array | null): Uint8Array =>
-  body === null ? new Uint8Array(0) : typeof body === 'string' ? encoder.encode(body) : body
+export const bodyBytes = (body: string | Uint8Array | null | undefined): Uint8Array =>
+  body == null ? new Uint8Array(0) : typeof body === 'string' ? encoder.encode(body) : body

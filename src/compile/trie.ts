@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import FindMyWay from 'find-my-way'
+import { isReplayable } from '../context/response-body.js'
 import {
   type Body,
   type Conn,
@@ -197,7 +198,8 @@ const draftOf = (leaf: { readonly steps: readonly AnyPart[] }, ops: Ops): Draft 
       return null
     }
   }
-  return { status: c.status, headers: c.respHeaders, body: c.respBody }
+  // a stream or a file is made per answer: only a body that is the same on every answer is kept
+  return isReplayable(c.respBody) ? { status: c.status, headers: c.respHeaders, body: c.respBody } : null
 }
 
 /** The per-step plan of a leaf for one set of decided steps (see `opsFor`). */

@@ -5,6 +5,9 @@
  */
 import { parseCookie } from 'cookie'
 import type { BodySource } from './body-source.js'
+import type { Body } from './response-body.js'
+
+export type { Body } from './response-body.js'
 
 /**
  * Path parameters captured by `path` and `prefix`, decoded once: any name, which may be
@@ -64,14 +67,6 @@ export type Cookies = Readonly<Record<string, string | undefined>>
 export type ResponseHeaders = Readonly<Record<string, string | readonly string[]>>
 
 /**
- * A response body: text (sent as UTF-8), bytes, or nothing.
- *
- * @category model
- * @since 0.1.0
- */
-export type Body = string | Uint8Array | null
-
-/**
  * The immutable request/response record that every Part receives. `P` types the path params
  * and `A` the assigns that the Parts before it established: in `pipe(get, path('/todos/:id'),
  * handle((c) => ...))`, `c` is a `Conn<{ readonly id: string }, {}, unknown>`, inside a `choose` after the
@@ -123,6 +118,11 @@ export interface Conn<P extends Params = Params, A extends Assigns = Assigns, B 
   readonly respBody: Body
   /** Where the raw request body is read from. */
   readonly source: BodySource
+  /**
+   * Fires when the client goes away before its answer is complete (made on first access: an
+   * app that never reads it pays nothing). Streams and long handlers stop on it.
+   */
+  readonly signal: AbortSignal
 }
 
 /**
@@ -148,6 +148,7 @@ const NO_BODY: BodySource = Object.freeze({
   read: () => Promise.resolve(NO_BYTES),
   whenDone: () => undefined,
   stream: async function* () {},
+  signal: new AbortController().signal,
 })
 
 const parseQuery = (search: string): Query => {
@@ -209,6 +210,10 @@ class ConnRecord implements Conn {
       this.jar = header === undefined || header === '' ? EMPTY : parseCookie(header)
     }
     return this.jar
+  }
+
+  get signal(): AbortSignal {
+    return this.source.signal
   }
 }
 

@@ -900,6 +900,7 @@ describe('body decoders on a Conn', () => {
       },
       stream: async function* () {},
       whenDone: () => undefined,
+      signal: new AbortController().signal,
     })
     const given = (value: unknown, type = 'application/json') =>
       makeConn({ method: 'POST', url: '/', headers: { 'content-type': type }, source: preParsed(value) })
