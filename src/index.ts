@@ -139,7 +139,7 @@ export {
   type UpgradeBody,
   streamBody,
 } from './context/response-body.js'
-export { ClientGoneError } from './context/body-source.js'
+export { ClientGoneError, ServerClosingError } from './context/body-source.js'
 // -- stream
 export { type StreamOptions, stream } from './combinators/stream.js'
 

@@ -4,11 +4,12 @@
  * @since 0.1.0
  */
 import { type ChunkedBody, bytesSource } from '../context/body-source.js'
-import { type Conn, makeConn } from '../context/conn.js'
+import { type Conn, makeConn, update } from '../context/conn.js'
 import type { Part } from '../context/context.js'
-import { chunksOf } from '../context/response-body.js'
+import { type StreamSource, chunksOf } from '../context/response-body.js'
+import { rejectionResponse } from '../context/rejection.js'
 import { type RespondOptions, respond } from './respond.js'
-import { type WireResponse, bodyBytes, toWire } from './wire.js'
+import { bodyBytes, toWire } from './wire.js'
 
 /**
  * What `conn` accepts besides method and URL.
@@ -74,18 +75,15 @@ export interface InjectResponse {
 
 const decoder = new TextDecoder()
 
-/** Reads the whole body as an adapter would send it: a stream is collected to its end, or until the signal. */
+/** Reads a streamed body as an adapter would send it: to its end, or until the signal fires. */
 const collect = async (
-  sent: WireResponse['body'],
+  from: StreamSource,
   signal: AbortSignal,
 ): Promise<{ bytes: Uint8Array; complete: boolean; failure?: { error: unknown } }> => {
-  if (sent === null || typeof sent === 'string' || sent instanceof Uint8Array) {
-    return { bytes: bodyBytes(sent), complete: true }
-  }
   const chunks: Uint8Array[] = []
   let size = 0
   try {
-    for await (const chunk of chunksOf(sent.open(signal), signal)) {
+    for await (const chunk of chunksOf(from, signal)) {
       chunks.push(chunk)
       size += chunk.byteLength
     }
@@ -137,9 +135,32 @@ export const inject = async (
   }
   const handler = respond(app, options)
   const answer = await handler(c)
-  const wire = toWire(answer, method === 'HEAD')
-  const { bytes: rawBody, complete, failure } = await collect(wire.body, source.signal)
-  if (failure !== undefined) handler.report?.(failure.error, answer)
+  let wire = toWire(answer, method === 'HEAD')
+  let rawBody: Uint8Array
+  let complete = true
+  const sent = wire.body
+  if (sent === null || typeof sent === 'string' || sent instanceof Uint8Array) rawBody = bodyBytes(sent)
+  else {
+    // opened before the head is sent, as the node adapter does: a source that throws at once is a 500
+    let from: StreamSource | undefined
+    try {
+      from = sent.open(source.signal)
+    } catch (error) {
+      handler.report?.(error, answer)
+      const failed = rejectionResponse({ _tag: 'HandlerFailed', error })
+      wire = toWire(
+        update(answer, { status: failed.status, respHeaders: failed.headers, respBody: failed.body }),
+        false,
+      )
+    }
+    if (from === undefined) rawBody = bodyBytes(wire.body as string)
+    else {
+      const got = await collect(from, source.signal)
+      if (got.failure !== undefined) handler.report?.(got.failure.error, answer)
+      rawBody = got.bytes
+      complete = got.complete
+    }
+  }
   // as an adapter does once the answer is written: cleanups (temporary upload files) run
   source.release()
   const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>

@@ -7,7 +7,14 @@ import { createReadStream } from 'node:fs'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
-import { BodyAbortedError, BodyConsumedError, type ChunkSink, ChunkedBody, type Flow } from '../context/body-source.js'
+import {
+  BodyAbortedError,
+  BodyConsumedError,
+  ServerClosingError,
+  type ChunkSink,
+  ChunkedBody,
+  type Flow,
+} from '../context/body-source.js'
 import { type Conn, type RequestHeaders, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { isThenable } from '../context/context.js'
@@ -146,13 +153,10 @@ const isNodeReadable = (u: unknown): u is Readable =>
   typeof (u as Readable).pipe === 'function' && typeof (u as Readable).on === 'function'
 
 /** Writes chunks as they come, waiting while the client is slow; stops when it is gone. */
-const pump = async (
-  res: http.ServerResponse,
-  chunks: AsyncIterable<Uint8Array | string>,
-  signal: AbortSignal,
-): Promise<void> => {
+const pump = async (res: http.ServerResponse, chunks: AsyncIterable<Uint8Array | string>): Promise<void> => {
   for await (const chunk of chunks) {
-    if (res.destroyed || signal.aborted) break
+    // a client gone ends the loop; a producer told to stop by close() may still say goodbye
+    if (res.destroyed) break
     if (chunk.length === 0) continue
     if (!res.write(chunk)) await drained(res)
   }
@@ -193,11 +197,17 @@ const stream = (
   server: ServerState,
   report: Report,
 ): void => {
-  const signal = source.signal
   const done = (): void => {
     server.streaming.delete(source)
     source.release()
-    if (!res.destroyed) res.end()
+    if (res.destroyed) return
+    // A stream that began before close() was kept alive: once it ends, its connection must
+    // close too, or close() would wait for the keep-alive timeout.
+    if (server.closing) {
+      const socket = res.socket // node detaches it from the response on 'finish'
+      res.once('finish', () => socket?.destroySoon())
+    }
+    res.end()
   }
   const failed = (error: unknown): void => {
     server.streaming.delete(source)
@@ -214,10 +224,10 @@ const stream = (
     } else {
       const from = opened.from
       sending = isReadableStream(from)
-        ? pump(res, chunksOf(from, signal), signal)
+        ? pump(res, chunksOf(from))
         : isNodeReadable(from)
           ? pipeTo(res, from)
-          : pump(res, from, signal)
+          : pump(res, from)
     }
   } catch (error) {
     failed(error)
@@ -423,7 +433,7 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
             state.closing = true
             // Streams never end by themselves (SSE): their producers are told to stop, and each
             // answer then ends cleanly, so that a client reconnects elsewhere.
-            for (const source of state.streaming) source.abort()
+            for (const source of state.streaming) source.abort(new ServerClosingError())
             const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeout ?? 10_000)
             timer.unref()
             server.close((error) => {

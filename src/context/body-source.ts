@@ -183,6 +183,24 @@ export class ClientGoneError extends Error {
   }
 }
 
+/**
+ * The reason a Conn's signal fires with when the server closes while the answer streams: the
+ * producer should stop, and the answer then ends cleanly (an EventSource reconnects elsewhere).
+ *
+ * @example
+ * import { ServerClosingError } from 'sapwood'
+ * new ServerClosingError().name // 'ServerClosingError'
+ *
+ * @category errors
+ * @since 0.3.0
+ */
+export class ServerClosingError extends Error {
+  constructor() {
+    super('The server is closing')
+    this.name = 'ServerClosingError'
+  }
+}
+
 const GONE = Symbol('gone')
 const ABORTED: AbortSignal = AbortSignal.abort(new ClientGoneError())
 
@@ -279,11 +297,17 @@ export abstract class ChunkedBody implements BodySource {
    */
   protected watch(): void {}
 
-  /** The client went away: the signal fires (now, or as made later). Called by adapters and `watch`. */
-  abort(): void {
+  /**
+   * The exchange is over before its answer was complete: the signal fires (now, or as made
+   * later) with `reason`, a `ClientGoneError` unless given (an adapter whose server closes gives
+   * its own). Called by adapters and `watch`; the first call wins.
+   */
+  abort(reason?: unknown): void {
     const gone = this.gone
-    this.gone = GONE
-    if (gone !== undefined && gone !== GONE) gone.abort(new ClientGoneError())
+    if (gone === GONE || gone?.signal.aborted === true) return
+    if (gone !== undefined) gone.abort(reason ?? new ClientGoneError())
+    else if (reason === undefined) this.gone = GONE
+    else (this.gone = new AbortController()).abort(reason)
   }
 
   /** True once the body has been opened and not all of it delivered. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
+import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
 
@@ -277,5 +278,178 @@ describe('toNodeHandler', () => {
     } finally {
       await new Promise((r) => server.close(r))
     }
+  })
+})
+
+/** Resolves with `value` once `check` holds, or rejects after `ms` (every wait in these tests is bounded). */
+const until = async (check: () => boolean, ms: number, what: string): Promise<void> => {
+  const deadline = performance.now() + ms
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+describe('serve: streamed bodies (real sockets)', () => {
+  const CHUNK = new Uint8Array(64 * 1024).fill(120)
+  let produced = 0
+  let endedBy: unknown = undefined
+  let opened = 0
+  const errors: unknown[] = []
+  const streams = choose([
+    pipe(
+      get,
+      path('/chunked'),
+      sap.stream(
+        async function* () {
+          yield 'a'
+          yield ''
+          yield 'b'
+        },
+        { type: 'text/plain' },
+      ),
+    ),
+    pipe(
+      get,
+      path('/sized'),
+      sap.stream(() => Readable.from([Buffer.from('hello')]), { length: 5 }),
+    ),
+    pipe(
+      get,
+      path('/counted'),
+      sap.stream(() => {
+        opened++
+        return Readable.from(['x'])
+      }),
+    ),
+    pipe(
+      get,
+      path('/endless'),
+      sap.stream((c) =>
+        (async function* () {
+          produced = 0
+          endedBy = undefined
+          try {
+            while (!c.signal.aborted) {
+              produced++
+              yield CHUNK
+            }
+          } finally {
+            endedBy = c.signal.reason
+          }
+        })(),
+      ),
+    ),
+    pipe(
+      get,
+      path('/idle'),
+      sap.stream((c) =>
+        (async function* () {
+          endedBy = undefined
+          yield 'ready\n'
+          await new Promise((r) => c.signal.addEventListener('abort', r, { once: true }))
+          endedBy = c.signal.reason
+          yield 'bye\n'
+        })(),
+      ),
+    ),
+    pipe(
+      get,
+      path('/fails'),
+      sap.stream(async function* () {
+        yield 'partial'
+        throw new Error('producer failed')
+      }),
+    ),
+  ])
+  let server: sap.Listening
+  before(async () => {
+    server = await sap.serve(streams, { port: 0, onError: (e) => void errors.push(e) })
+  })
+  after(() => server.close())
+
+  it('chunks a body of unknown length, and sends a known length as content-length', async () => {
+    const port = Number(new URL(server.url).port)
+    const chunked = parse(await raw(port, 'GET /chunked HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'))
+    assert.ok(chunked.headers.some(([k, v]) => k === 'transfer-encoding' && v === 'chunked'))
+    assert.equal(chunked.body, '1\r\na\r\n1\r\nb\r\n0\r\n\r\n')
+    const sized = await fetch(`${server.url}/sized`)
+    assert.equal(sized.headers.get('content-length'), '5')
+    assert.equal(await sized.text(), 'hello')
+  })
+
+  it('never opens a stream for HEAD', async () => {
+    opened = 0
+    const res = await fetch(`${server.url}/counted`, { method: 'HEAD' })
+    assert.equal(res.status, 200)
+    assert.equal(await res.text(), '')
+    assert.equal(opened, 0)
+    await (await fetch(`${server.url}/counted`)).text()
+    assert.equal(opened, 1)
+  })
+
+  it('makes a producer wait while the client does not read, and stops it when the client leaves', async () => {
+    const port = Number(new URL(server.url).port)
+    const socket = connect(port, '127.0.0.1', () => socket.write('GET /endless HTTP/1.1\r\nhost: x\r\n\r\n'))
+    socket.pause() // never reads: the kernel buffers fill, then node's, then the producer must wait
+    try {
+      await until(() => produced > 0, 2000, 'the producer to start')
+      let last = -1
+      // once the buffers are full, the producer stops: its count holds still for 200 ms
+      const deadline = performance.now() + 5000
+      while (produced !== last && performance.now() < deadline) {
+        last = produced
+        await new Promise((r) => setTimeout(r, 200))
+      }
+      assert.equal(produced, last, 'the producer never waited')
+      assert.ok(produced * CHUNK.byteLength < 64 * 1024 * 1024, `${produced} chunks made for a client that reads none`)
+    } finally {
+      socket.destroy()
+    }
+    await until(() => endedBy !== undefined, 1000, 'the signal to fire after the client left')
+    assert.ok(endedBy instanceof sap.ClientGoneError)
+  })
+
+  it('fires the signal within a second of the client closing', async () => {
+    const controller = new AbortController()
+    const res = await fetch(`${server.url}/idle`, { signal: controller.signal })
+    const reader = res.body!.getReader()
+    await reader.read()
+    const closedAt = performance.now()
+    controller.abort()
+    await until(() => endedBy !== undefined, 1000, 'the signal')
+    assert.ok(performance.now() - closedAt < 1000)
+    assert.ok(endedBy instanceof sap.ClientGoneError)
+  })
+
+  it('cuts the answer when the producer throws, and reports the error', async () => {
+    errors.length = 0
+    // the head may or may not be out when the connection is cut: either way the client sees a failure
+    await assert.rejects(fetch(`${server.url}/fails`).then((res) => res.text()))
+    await until(() => errors.length > 0, 1000, 'onError')
+    assert.equal((errors[0] as Error).message, 'producer failed')
+    assert.equal((await fetch(`${server.url}/sized`)).status, 200, 'the server still answers')
+  })
+
+  it('close() tells streaming producers to stop, ends their answers cleanly and resolves', async () => {
+    const own = await sap.serve(streams, { port: 0 })
+    const res = await fetch(`${own.url}/idle`)
+    const reader = res.body!.getReader()
+    await reader.read()
+    let timer: NodeJS.Timeout | undefined
+    const closed = await Promise.race([
+      own.close().then(() => 'closed' as const),
+      new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 2000))),
+    ])
+    clearTimeout(timer)
+    assert.equal(closed, 'closed')
+    assert.ok(endedBy instanceof sap.ServerClosingError)
+    let rest = ''
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      rest += new TextDecoder().decode(value as Uint8Array)
+    }
+    assert.equal(rest, 'bye\n', 'the answer ended cleanly after the producer stopped')
   })
 })
