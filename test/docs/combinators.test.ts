@@ -31,6 +31,9 @@ const NOT_COMBINATORS: Readonly<Record<string, string>> = {
   BodyConsumedError: 'error class',
   DEFAULT_BODY_LIMIT: 'constant',
   serializer: 'makes a function, not a Part',
+  streamBody: 'response body constructor, for builders and adapters',
+  ClientGoneError: 'error class (the reason of a Conn signal)',
+  ServerClosingError: 'error class (the reason of a Conn signal)',
 }
 
 const { headings, blocks, errors } = parseDoc(root, join(root, 'docs/combinators.md'))
