@@ -153,18 +153,40 @@ const isNodeReadable = (u: unknown): u is Readable =>
   typeof (u as Readable).pipe === 'function' && typeof (u as Readable).on === 'function'
 
 /** Writes chunks as they come, waiting while the client is slow; stops when it is gone. */
-const pump = async (res: http.ServerResponse, chunks: AsyncIterable<Uint8Array | string>): Promise<void> => {
+const pump = async (
+  res: http.ServerResponse,
+  chunks: AsyncIterable<Uint8Array | string>,
+  length: number | undefined,
+): Promise<void> => {
+  let sent = 0
   for await (const chunk of chunks) {
     // a client gone ends the loop; a producer told to stop by close() may still say goodbye
-    if (res.destroyed) break
+    if (res.destroyed) return
     if (chunk.length === 0) continue
+    if (length !== undefined) {
+      sent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
+      if (sent > length) throw new LengthMismatch(length, 'more')
+    }
     if (!res.write(chunk)) await drained(res)
+  }
+  if (length !== undefined && sent < length && !res.destroyed) throw new LengthMismatch(length, 'fewer')
+}
+
+/**
+ * A stream that sends more or fewer bytes than the `content-length` it declared: its answer is
+ * cut, since the extra bytes would be read as the next answer on the connection.
+ */
+class LengthMismatch extends Error {
+  constructor(length: number, what: 'more' | 'fewer') {
+    super(`sapwood: a streamed body declared ${length} bytes and gave ${what}`)
+    this.name = 'LengthMismatch'
   }
 }
 
 /** Pipes a node stream (a file) into the response; settles when it ends, fails or the client leaves. */
-const pipeTo = (res: http.ServerResponse, from: Readable): Promise<void> =>
+const pipeTo = (res: http.ServerResponse, from: Readable, length: number | undefined): Promise<void> =>
   new Promise((resolve, reject) => {
+    let sent = 0
     const closed = (): void => {
       from.destroy()
       resolve()
@@ -173,16 +195,23 @@ const pipeTo = (res: http.ServerResponse, from: Readable): Promise<void> =>
       res.off('close', closed)
       reject(error)
     })
+    if (length !== undefined) {
+      from.on('data', (chunk: Buffer | string) => {
+        sent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
+        if (sent > length) from.destroy(new LengthMismatch(length, 'more'))
+      })
+    }
     from.on('end', () => {
       res.off('close', closed)
-      resolve()
+      if (length !== undefined && sent < length && !res.destroyed) reject(new LengthMismatch(length, 'fewer'))
+      else resolve()
     })
     res.on('close', closed)
     from.pipe(res, { end: false })
   })
 
 /** What to send after the head: a file, or a stream's source once opened. */
-type Opened = { readonly file: FileBody } | { readonly from: StreamSource }
+type Opened = { readonly file: FileBody } | { readonly from: StreamSource; readonly length: number | undefined }
 
 /**
  * Sends a stream or a file after the head: backpressure honoured, the producer told (its
@@ -219,15 +248,16 @@ const stream = (
   let sending: Promise<void>
   try {
     if ('file' in opened) {
+      // a file that shrank since it was measured gives fewer bytes: the answer is cut, not left hanging
       const { path, offset, length } = opened.file
-      sending = pipeTo(res, createReadStream(path, { start: offset, end: offset + length - 1 }))
+      sending = pipeTo(res, createReadStream(path, { start: offset, end: offset + length - 1 }), length)
     } else {
-      const from = opened.from
+      const { from, length } = opened
       sending = isReadableStream(from)
-        ? pump(res, chunksOf(from))
+        ? pump(res, chunksOf(from), length)
         : isNodeReadable(from)
-          ? pipeTo(res, from)
-          : pump(res, from)
+          ? pipeTo(res, from, length)
+          : pump(res, from, length)
     }
   } catch (error) {
     failed(error)
@@ -280,7 +310,7 @@ const write = (
       // opened before the head is written: a producer that throws at once is still a 500
       let opened: Opened
       try {
-        opened = sent._tag === 'File' ? { file: sent } : { from: sent.open(body.signal) }
+        opened = sent._tag === 'File' ? { file: sent } : { from: sent.open(body.signal), length: sent.length }
       } catch (error) {
         body.release()
         report(error, c)

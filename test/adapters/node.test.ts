@@ -355,6 +355,21 @@ describe('serve: streamed bodies (real sockets)', () => {
     ),
     pipe(
       get,
+      path('/too-long'),
+      sap.stream(() => Readable.from(['hello', ' world']), { length: 5 }),
+    ),
+    pipe(
+      get,
+      path('/too-short'),
+      sap.stream(
+        async function* () {
+          yield 'hel'
+        },
+        { length: 5 },
+      ),
+    ),
+    pipe(
+      get,
       path('/fails'),
       sap.stream(async function* () {
         yield 'partial'
@@ -429,6 +444,20 @@ describe('serve: streamed bodies (real sockets)', () => {
     await until(() => errors.length > 0, 1000, 'onError')
     assert.equal((errors[0] as Error).message, 'producer failed')
     assert.equal((await fetch(`${server.url}/sized`)).status, 200, 'the server still answers')
+  })
+
+  it('cuts a stream that gives more or fewer bytes than its declared length, and keeps serving', async () => {
+    errors.length = 0
+    const port = Number(new URL(server.url).port)
+    for (const target of ['/too-long', '/too-short']) {
+      // one connection, two requests: the extra bytes must never be read as the second answer
+      const answer = await raw(port, `GET ${target} HTTP/1.1\r\nhost: x\r\n\r\nGET /sized HTTP/1.1\r\nhost: x\r\n\r\n`)
+      // the head may not even be out when the answer is cut: at most one answer, never two
+      assert.ok((answer.match(/HTTP\/1\.1 /g)?.length ?? 0) <= 1, `${target}: ${answer}`)
+    }
+    await until(() => errors.length === 2, 1000, 'both errors reported')
+    assert.match(String(errors[0]), /declared 5 bytes and gave more/)
+    assert.match(String(errors[1]), /declared 5 bytes and gave fewer/)
   })
 
   it('close() tells streaming producers to stop, ends their answers cleanly and resolves', async () => {
