@@ -1,6 +1,6 @@
 // Assertions on Contexts, shared by the unit tests.
 import assert from 'node:assert/strict'
-import type { Conn, Context, RejectionTag, Rejection, Result } from 'sapwood'
+import type { Body, Conn, Context, RejectionTag, Rejection, Result } from 'sapwood'
 
 /** Awaits a Result (sync or async) and asserts it is Right; returns the Conn. */
 export const expectRight = async (result: Result<Conn>): Promise<Conn> => {
@@ -43,6 +43,16 @@ export type Answer =
   | { readonly right: false; readonly rejection: Record<string, unknown> }
   | { readonly threw: string }
 
+/** A body as plain data: a stream by its tag, length and what it yields once opened (each run opens its own). */
+export const describeBody = async (body: Body): Promise<unknown> => {
+  if (body === null || typeof body === 'string' || body instanceof Uint8Array || body._tag !== 'Stream') return body
+  let text = ''
+  const decoder = new TextDecoder()
+  const source = body.open(new AbortController().signal) as AsyncIterable<Uint8Array | string>
+  for await (const chunk of source) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk)
+  return { _tag: body._tag, length: body.length, text }
+}
+
 const messageOf = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 
 /** Runs a Part (sync or async, throwing or not) and says what it decided, as plain data. */
@@ -61,7 +71,7 @@ export const answerOf = async (run: () => Result<Conn>): Promise<Answer> => {
       right: true,
       status: c.status,
       headers: { ...c.respHeaders },
-      body: c.respBody,
+      body: await describeBody(c.respBody),
       params: { ...c.params },
       rest: c.rest,
       assigns: { ...c.assigns },
