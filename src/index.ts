@@ -142,6 +142,39 @@ export {
 export { ClientGoneError, ServerClosingError } from './context/body-source.js'
 // -- stream
 export { type StreamOptions, stream } from './combinators/stream.js'
+// -- websocket
+export {
+  type WebSocketHandlers,
+  type WebSocketOptions,
+  type WebSocketPeer,
+  websocket,
+} from './combinators/websocket.js'
+export { type NodeUpgradeListener, nodeUpgradeListener } from './adapters/node.js'
+// -- compress
+export { type CompressEncoding, type CompressOptions, compress } from './combinators/compress.js'
+// -- files
+export {
+  type PrecompressedEncoding,
+  type SendFileOptions,
+  type ServeDirOptions,
+  sendFile,
+  serveDir,
+} from './combinators/files.js'
+// -- channel
+export { type Channel, type ChannelOptions, channel } from './channel/channel.js'
+export { type Hub, type HubListener, type HubSubscription, HubClosedError } from './channel/hub.js'
+export { memoryHub } from './channel/memory.js'
+export { type RedisHubOptions, redisHub } from './channel/redis.js'
+export { type Subscription, ChannelOverflowError } from './channel/subscription.js'
+// -- sse
+export {
+  type SseFields,
+  type SseOptions,
+  type SseProducer,
+  type SseStream,
+  formatEvent,
+  sse,
+} from './combinators/sse.js'
 
 export type { Adapter, ListenOptions, Listening } from './adapters/adapter.js'
 export { type Handler, type RespondOptions, respond } from './adapters/respond.js'

@@ -1,12 +1,13 @@
 /**
- * The node:http adapter: `toNodeHandler` for any `http.createServer`, and `nodeAdapter` for `serve`.
+ * The node:http adapter: `toNodeHandler` for any `http.createServer` (and `nodeUpgradeListener`
+ * for its WebSockets), and `nodeAdapter` for `serve`.
  *
  * @since 0.1.0
  */
 import { createReadStream } from 'node:fs'
 import * as http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import type { Readable } from 'node:stream'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex, Readable } from 'node:stream'
 import {
   BodyAbortedError,
   BodyConsumedError,
@@ -18,11 +19,20 @@ import {
 import { type Conn, type RequestHeaders, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { isThenable } from '../context/context.js'
-import { rejectionResponse } from '../context/rejection.js'
+import { type Rejection, badRequest, problem, rejectionResponse } from '../context/rejection.js'
 import type { Adapter, Listening, ListenOptions } from './adapter.js'
 import { type Handler, type RespondOptions, respond } from './respond.js'
-import { type FileBody, type StreamSource, chunksOf, isReadableStream } from '../context/response-body.js'
+import {
+  type Body,
+  type FileBody,
+  type StreamSource,
+  type UpgradeBody,
+  chunksOf,
+  isReadableStream,
+} from '../context/response-body.js'
 import { toWire } from './wire.js'
+import { sessionOf } from '../combinators/websocket.js'
+import { WebSockets, handshakeLines } from './node-upgrade.js'
 
 // One object per request, nothing else made unless a Part reads the body. Reading starts node's
 // flowing mode; `ChunkedBody` pauses the request when no reader wants more, so a reader that
@@ -96,6 +106,83 @@ class RequestBody extends ChunkedBody implements Flow {
   }
 }
 
+/**
+ * The body of a request that asked for an upgrade. node hands such a request over with its
+ * socket and stops parsing: a declared body is `head` and what follows on the socket (a chunked
+ * one is refused before the app runs). The signal fires when the socket closes before the HTTP
+ * answer was written, or, once upgraded, when the WebSocket closes.
+ */
+class UpgradeRequestBody extends ChunkedBody implements Flow {
+  /** Set once an HTTP answer is all written: the socket closing then is no client leaving. */
+  answered = false
+  private stop: (() => void) | undefined = undefined
+  constructor(
+    private readonly req: http.IncomingMessage,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+    private readonly server: ServerState,
+  ) {
+    super()
+  }
+  protected override watch(): void {
+    const gone = (): void => {
+      if (!this.answered) this.abort(this.server.closing ? new ServerClosingError() : undefined)
+    }
+    if (this.socket.destroyed) gone()
+    else this.socket.on('close', gone)
+  }
+  override get length(): number {
+    const n = Number(this.req.headers['content-length'] ?? 0)
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0
+  }
+  protected open(sink: ChunkSink): Flow {
+    const length = this.length
+    let got = 0
+    const socket = this.socket
+    const take = (chunk: Buffer): void => {
+      const part = got + chunk.byteLength > length ? chunk.subarray(0, length - got) : chunk
+      got += part.byteLength
+      if (part.byteLength > 0) sink.chunk(part)
+      if (got === length) {
+        this.stop?.()
+        sink.end()
+      }
+    }
+    const cut = (): void => {
+      this.stop?.()
+      sink.fail(new BodyAbortedError())
+    }
+    if (this.head.byteLength > 0) take(this.head)
+    else if (length === 0) sink.end()
+    if (got < length) {
+      if (socket.destroyed) {
+        sink.fail(new BodyAbortedError())
+        return this
+      }
+      this.stop = () => {
+        this.stop = undefined
+        socket.off('data', take)
+        socket.off('end', cut)
+        socket.off('close', cut)
+      }
+      socket.on('data', take)
+      socket.on('end', cut)
+      socket.on('close', cut)
+    }
+    return this
+  }
+  pause(): void {
+    this.socket.pause()
+  }
+  resume(): void {
+    this.socket.resume()
+  }
+  override release(): void {
+    super.release()
+    this.stop?.()
+  }
+}
+
 // An instance of a class whose prototype has a null prototype inherits no key (`constructor`,
 // `__proto__`, `toString` are missing headers like any other) and, unlike Object.create(null),
 // stays a fast-mode object. Measured in-process (bench/request-headers.ts, node 20, fastest
@@ -127,7 +214,7 @@ const requestHeaders = (req: http.IncomingMessage): RequestHeaders => {
 interface ServerState {
   closing: boolean
   /** The bodies of the answers still streaming: `close()` fires their signals. */
-  readonly streaming: Set<RequestBody>
+  readonly streaming: Set<ChunkedBody>
 }
 
 /** The state of a server that sapwood does not close (`nodeListener` in the user's server). */
@@ -222,7 +309,7 @@ const stream = (
   res: http.ServerResponse,
   c: Conn,
   opened: Opened,
-  source: RequestBody,
+  source: ChunkedBody,
   server: ServerState,
   report: Report,
 ): void => {
@@ -266,6 +353,9 @@ const stream = (
   sending.then(done, failed)
 }
 
+const isUpgrade = (body: Body): body is UpgradeBody =>
+  typeof body === 'object' && body !== null && !(body instanceof Uint8Array) && body._tag === 'Upgrade'
+
 const fail = (res: http.ServerResponse, error: unknown, server: ServerState): void => {
   console.error('sapwood: could not write the response:', error)
   answerFailure(res, error, server)
@@ -288,10 +378,21 @@ const write = (
   c: Conn,
   head: boolean,
   server: ServerState,
-  body: RequestBody,
+  body: ChunkedBody,
   report: Report,
 ): void => {
   try {
+    if (isUpgrade(c.respBody)) {
+      // node gives a request that asks for an upgrade to 'request' only when the server has
+      // no 'upgrade' listener: the upgrade cannot happen here
+      body.release()
+      const error = new Error(
+        "sapwood: the answer is an upgrade that this server cannot perform: a websocket branch needs the server's 'upgrade' listener, server.on('upgrade', nodeUpgradeListener(handler))",
+      )
+      report(error, c)
+      answerFailure(res, error, server)
+      return
+    }
     const wire = toWire(c, head)
     // While the server closes, an answer ends its connection (node then sends `Connection:
     // close`): kept alive, the idle socket would hold close() open until its keep-alive timeout.
@@ -358,6 +459,156 @@ const listener = (handler: Handler, server: ServerState) => {
   }
 }
 
+/** The HTTP answer to a request that asked for an upgrade: written on its socket, which then closes. */
+const responseOn = (req: http.IncomingMessage, socket: Duplex, body: UpgradeRequestBody): http.ServerResponse => {
+  const res = new http.ServerResponse(req)
+  res.assignSocket(socket as Socket)
+  // node stopped parsing this connection: it ends with the answer
+  res.shouldKeepAlive = false
+  res.on('finish', () => {
+    body.answered = true
+    // what the client still sends is dropped, so that closing does not reset the connection
+    socket.resume()
+    ;(socket as Socket).destroySoon()
+  })
+  return res
+}
+
+const refuse = (req: http.IncomingMessage, socket: Duplex, body: UpgradeRequestBody, r: Rejection): void => {
+  body.release()
+  const res = responseOn(req, socket, body)
+  const { status, headers, body: text } = rejectionResponse(r)
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+const chunkedUpgrade = badRequest('A request that asks for an upgrade cannot send its body in chunks')
+const closingNow = problem({ status: 503, title: 'Service Unavailable', detail: 'The server is closing' })
+
+/**
+ * The 'upgrade' listener: runs the app on the request, as the 'request' listener does. When the
+ * answer is a `websocket` session, the connection becomes a WebSocket; any other answer (a
+ * filter's 404 or 401, a 426) is written as HTTP on the socket, which then closes.
+ */
+const upgradeListener = (handler: Handler, server: ServerState, sockets: WebSockets) => {
+  const report = handler.report ?? defaultReport
+  return (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // node hands the socket over without an error listener: a reset must not be an uncaught error
+    socket.on('error', () => socket.destroy())
+    const body = new UpgradeRequestBody(req, socket, head, server)
+    if (req.headers['transfer-encoding'] !== undefined) {
+      refuse(req, socket, body, chunkedUpgrade)
+      return
+    }
+    const decide = (c: Conn): void => {
+      // the client left while the app ran: there is no one to answer
+      if (socket.destroyed) {
+        body.release()
+        return
+      }
+      const sent = c.respBody
+      if (!isUpgrade(sent)) {
+        write(responseOn(req, socket, body), c, req.method === 'HEAD', server, body, report)
+        return
+      }
+      const session = sessionOf(sent)
+      if (session === undefined) {
+        // not an upgrade this adapter can perform: the 'request' path says why
+        write(responseOn(req, socket, body), c, false, server, body, report)
+        return
+      }
+      if (server.closing) {
+        refuse(req, socket, body, closingNow)
+        return
+      }
+      let lines: string[]
+      try {
+        lines = handshakeLines(c)
+      } catch (error) {
+        body.release()
+        fail(responseOn(req, socket, body), error, server)
+        return
+      }
+      socket.once('close', () => body.release())
+      sockets.accept(req, socket, head, c, session, lines, report)
+    }
+    let out: Conn | PromiseLike<Conn>
+    try {
+      out = handler(
+        makeConn({
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          headers: requestHeaders(req),
+          source: body,
+        }),
+      )
+    } catch (error) {
+      body.release()
+      fail(responseOn(req, socket, body), error, server)
+      return
+    }
+    if (isThenable(out)) {
+      out.then(decide, (error: unknown) => {
+        body.release()
+        fail(responseOn(req, socket, body), error, server)
+      })
+    } else decide(out)
+  }
+}
+
+/**
+ * Ends the WebSockets of a server that is closing: 1001 to each, then, after `timeout` ms, the
+ * connections still open are cut. Resolves once none is open.
+ */
+const closeSockets = (sockets: WebSockets, timeout: number): Promise<void> => {
+  const timer = setTimeout(() => sockets.terminate(), timeout)
+  timer.unref()
+  return sockets.close().then(() => clearTimeout(timer))
+}
+
+/**
+ * The 'upgrade' listener for a node server made with `http.createServer` (`serve` and
+ * `nodeAdapter` add one themselves): requests that ask for an upgrade run through the same
+ * Handler, and the `websocket` branches upgrade theirs; any other answer is written as HTTP and
+ * the connection closes. Its `close()` ends the WebSockets it opened with 1001 (going away) and
+ * resolves once they are closed, cutting those still open after `timeout` ms (default 10 000);
+ * call it when the server closes, as `server.close()` waits for them.
+ *
+ * @example
+ * import { createServer } from 'node:http'
+ * import { nodeListener, nodeUpgradeListener, respond, pipe, path, websocket } from 'sapwood'
+ * const handler = respond(pipe(path('/echo'), websocket({ message: (ws, data) => ws.send(data) })))
+ * const upgrades = nodeUpgradeListener(handler)
+ * const server = createServer(nodeListener(handler)).on('upgrade', upgrades)
+ * // on shutdown: await upgrades.close(); server.close()
+ *
+ * @category adapters
+ * @since 0.3.0
+ */
+export const nodeUpgradeListener = (handler: Handler): NodeUpgradeListener => {
+  const state = unmanaged()
+  const sockets = new WebSockets()
+  return Object.assign(upgradeListener(handler, state, sockets), {
+    close: (timeout = 10_000): Promise<void> => {
+      state.closing = true
+      for (const source of state.streaming) source.abort(new ServerClosingError())
+      return closeSockets(sockets, timeout)
+    },
+  })
+}
+
+/**
+ * What `nodeUpgradeListener` makes: a listener for a server's 'upgrade' event, and `close()`.
+ *
+ * @category adapters
+ * @since 0.3.0
+ */
+export interface NodeUpgradeListener {
+  (req: http.IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Ends the WebSockets opened with 1001; after `timeout` ms (default 10 000) cuts those still open. */
+  close(timeout?: number): Promise<void>
+}
+
 /**
  * Serves one request with a Handler: builds the Conn from node's request (headers as a record
  * of lower-case names and one string each, with nothing inherited: a repeated header is joined
@@ -408,7 +659,10 @@ export interface NodeAdapterOptions {
   readonly keepAliveTimeout?: number
   /** Largest request head in bytes. Default 16 KiB. */
   readonly maxHeaderSize?: number
-  /** Time `close()` waits for requests in flight before cutting connections (ms). Default 10 000. */
+  /**
+   * Time `close()` waits for requests in flight, and for WebSockets to finish their closing
+   * handshake, before cutting connections (ms). Default 10 000.
+   */
   readonly closeTimeout?: number
 }
 
@@ -416,9 +670,10 @@ const formatUrl = (address: AddressInfo): string =>
   `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
 
 /**
- * The node:http adapter (the default of `serve`). Its `close()` stops accepting connections,
- * answers the requests in flight with `Connection: close` and resolves once they are written;
- * after `closeTimeout` it cuts the connections still open.
+ * The node:http adapter (the default of `serve`), WebSockets included (see `websocket`). Its
+ * `close()` stops accepting connections, answers the requests in flight with `Connection:
+ * close`, closes WebSockets with 1001 (going away) and resolves once they are written and
+ * closed; after `closeTimeout` it cuts the connections still open.
  *
  * @example
  * import { serve, nodeAdapter, pipe, get, ok } from 'sapwood'
@@ -432,6 +687,7 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
   listen: (handler: Handler, listen: ListenOptions): Promise<Listening<http.Server>> =>
     new Promise((resolve, reject) => {
       const state: ServerState = { closing: false, streaming: new Set() }
+      const sockets = new WebSockets()
       const server = http.createServer(
         {
           requestTimeout: options.requestTimeout ?? 30_000,
@@ -441,6 +697,7 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
         },
         listener(handler, state),
       )
+      server.on('upgrade', upgradeListener(handler, state, sockets))
       const onError = (error: NodeJS.ErrnoException): void => {
         const where = `${listen.host}:${listen.port}`
         if (error.code === 'EADDRINUSE') {
@@ -454,6 +711,14 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
         } else reject(new Error(`sapwood: cannot listen on ${where}: ${error.message}`, { cause: error }))
       }
       server.once('error', onError)
+      // Connections that have not sent a byte yet: node's closeIdleConnections() leaves them
+      // open (a client such as undici opens one ahead, spare), and they would hold close() until
+      // its timeout. Tracked per connection, never per request.
+      const connections = new Set<Socket>()
+      server.on('connection', (socket: Socket) => {
+        connections.add(socket)
+        socket.once('close', () => connections.delete(socket))
+      })
       server.listen(listen.port, listen.host, () => {
         server.off('error', onError)
         const close = (): Promise<void> =>
@@ -464,15 +729,19 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
             // Streams never end by themselves (SSE): their producers are told to stop, and each
             // answer then ends cleanly, so that a client reconnects elsewhere.
             for (const source of state.streaming) source.abort(new ServerClosingError())
-            const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeout ?? 10_000)
+            const closeTimeout = options.closeTimeout ?? 10_000
+            const timer = setTimeout(() => server.closeAllConnections(), closeTimeout)
             timer.unref()
+            // WebSockets are told that the server goes away (1001), and cut after the same wait
+            const upgraded = closeSockets(sockets, closeTimeout)
             server.close((error) => {
               clearTimeout(timer)
               if (error && (error as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') failed(error)
-              else done()
+              else upgraded.then(done, failed)
             })
             // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
             server.closeIdleConnections()
+            for (const socket of connections) if (socket.bytesRead === 0) socket.destroy()
           })
         resolve({ url: formatUrl(server.address() as AddressInfo), native: server, close })
       })

@@ -253,6 +253,17 @@ describe('serve: lifecycle', () => {
     }
   })
 
+  it('close() does not wait for a connection that never sent a request', async () => {
+    const server = await sap.serve(app, { port: 0 })
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1')
+    await new Promise((r) => socket.once('connect', r))
+    const closed = new Promise((r) => socket.once('close', r))
+    const started = performance.now()
+    await server.close()
+    await closed
+    assert.ok(performance.now() - started < 1000, `close() took ${Math.round(performance.now() - started)} ms`)
+  })
+
   it('honours PORT from the environment', async () => {
     const saved = process.env['PORT']
     process.env['PORT'] = '0'

@@ -940,7 +940,7 @@ describe('body decoders on a Conn', () => {
         ),
       ])
       const c = await expectRight(either(given(value)))
-      assert.deepEqual(JSON.parse(String(c.respBody)), { by: 'second', body: { kind: 'b', name: 'n' } })
+      assert.deepEqual(JSON.parse(c.respBody as string), { by: 'second', body: { kind: 'b', name: 'n' } })
       assert.deepEqual(value, { kind: 'b', name: 'n' })
     })
   })

@@ -18,7 +18,7 @@ const said = (name: string): sap.Part =>
 
 /** One line per answer: `200 body` for a Right, the tag (and Allow) for a Left. */
 const answer = (ctx: sap.Context): string => {
-  if (ctx._tag === 'Right') return `${ctx.right.status} ${String(ctx.right.respBody)}`
+  if (ctx._tag === 'Right') return `${ctx.right.status} ${ctx.right.respBody as string}`
   const r = ctx.left
   return r._tag === 'MethodNotAllowed' ? `MethodNotAllowed ${r.allow.join(',')}` : r._tag
 }
@@ -455,7 +455,7 @@ describe('compile: a guard with its own reason in front of the routes', () => {
   ]
   const show = (ctx: sap.Context): string =>
     ctx._tag === 'Right'
-      ? `Right ${ctx.right.status} ${String(ctx.right.respBody)}`
+      ? `Right ${ctx.right.status} ${ctx.right.respBody as string}`
       : `Left ${ctx.left._tag}${ctx.left._tag === 'MethodNotAllowed' ? ` ${ctx.left.allow.join(',')}` : ''}`
 
   for (const [method, url, headers, want] of table) {

@@ -23,6 +23,7 @@ const NOT_COMBINATORS: Readonly<Record<string, string>> = {
   makeConn: 'Conn constructor for adapters',
   isConn: 'guard',
   nodeListener: 'adapter internals: serves a Handler on node:http',
+  nodeUpgradeListener: 'adapter internals: serves upgrade requests (WebSocket) with a Handler on node:http',
   bytesSource: 'body source for adapters and tests',
   iterableSource: 'body source for adapters and tests',
   ChunkedBody: 'base class of body sources, for adapters',
@@ -31,9 +32,15 @@ const NOT_COMBINATORS: Readonly<Record<string, string>> = {
   BodyConsumedError: 'error class',
   DEFAULT_BODY_LIMIT: 'constant',
   serializer: 'makes a function, not a Part',
+  formatEvent: 'formats one Server-Sent Event as text; makes no Part',
   streamBody: 'response body constructor, for builders and adapters',
   ClientGoneError: 'error class (the reason of a Conn signal)',
   ServerClosingError: 'error class (the reason of a Conn signal)',
+  channel: 'makes a publish/subscribe channel, not a Part (documented in docs/streaming.md)',
+  memoryHub: 'makes the in-process transport of channels, not a Part',
+  redisHub: 'makes the Redis transport of channels, not a Part',
+  HubClosedError: 'error class (a channel hub used after close)',
+  ChannelOverflowError: 'error class (a channel subscriber fell behind)',
 }
 
 const { headings, blocks, errors } = parseDoc(root, join(root, 'docs/combinators.md'))
