@@ -30,6 +30,7 @@ import {
   chunksOf,
   isReadableStream,
 } from '../context/response-body.js'
+import { drained } from '../internal/drained.js'
 import { toWire } from './wire.js'
 import { sessionOf } from '../combinators/websocket.js'
 import { WebSockets, handshakeLines } from './node-upgrade.js'
@@ -210,6 +211,10 @@ const requestHeaders = (req: http.IncomingMessage): RequestHeaders => {
   return out
 }
 
+/** The first Conn of a node request. */
+const connOf = (req: http.IncomingMessage, body: ChunkedBody): Conn =>
+  makeConn({ method: req.method ?? 'GET', url: req.url ?? '/', headers: requestHeaders(req), source: body })
+
 /** What a listener knows of its server: whether `close()` has begun, and the streams being sent. */
 interface ServerState {
   closing: boolean
@@ -223,18 +228,6 @@ const unmanaged = (): ServerState => ({ closing: false, streaming: new Set() })
 type Report = (error: unknown, conn: Conn) => void
 
 const defaultReport: Report = (error, c) => console.error(`sapwood: the answer to ${c.method} ${c.path} failed:`, error)
-
-/** Resolves once the response can take more, or has closed. */
-const drained = (res: http.ServerResponse): Promise<void> =>
-  new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.on('drain', done)
-    res.on('close', done)
-  })
 
 const isNodeReadable = (u: unknown): u is Readable =>
   typeof (u as Readable).pipe === 'function' && typeof (u as Readable).on === 'function'
@@ -434,14 +427,7 @@ const listener = (handler: Handler, server: ServerState) => {
     let out: Conn | PromiseLike<Conn>
     const body = new RequestBody(req, res)
     try {
-      out = handler(
-        makeConn({
-          method: req.method ?? 'GET',
-          url: req.url ?? '/',
-          headers: requestHeaders(req),
-          source: body,
-        }),
-      )
+      out = handler(connOf(req, body))
     } catch (error) {
       body.release()
       fail(res, error, server)
@@ -534,14 +520,7 @@ const upgradeListener = (handler: Handler, server: ServerState, sockets: WebSock
     }
     let out: Conn | PromiseLike<Conn>
     try {
-      out = handler(
-        makeConn({
-          method: req.method ?? 'GET',
-          url: req.url ?? '/',
-          headers: requestHeaders(req),
-          source: body,
-        }),
-      )
+      out = handler(connOf(req, body))
     } catch (error) {
       body.release()
       fail(responseOn(req, socket, body), error, server)

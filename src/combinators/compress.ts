@@ -16,7 +16,9 @@ import {
   chunksOf,
   streamBody,
 } from '../context/response-body.js'
-import { type HeaderValue, withHeader, withHeaders } from '../internal/headers.js'
+import { type HeaderValue, addVary, withHeader, withHeaders } from '../internal/headers.js'
+import { encodingNegotiator } from '../internal/accept-encoding.js'
+import { drained } from '../internal/drained.js'
 import { decorated } from './decorate.js'
 
 /**
@@ -162,18 +164,6 @@ const LEVELS: Readonly<Record<CompressEncoding, { min: number; max: number; defa
 // ---------------------------------------------------------------------------------------------
 // streams
 
-/** Resolves once the transform takes more input, or is destroyed. */
-const drained = (z: Transform): Promise<void> =>
-  new Promise((resolve) => {
-    const done = (): void => {
-      z.off('drain', done)
-      z.off('close', done)
-      resolve()
-    }
-    z.on('drain', done)
-    z.on('close', done)
-  })
-
 const ignore = (): void => undefined
 
 /**
@@ -205,61 +195,6 @@ const later = (codec: Codec, bytes: string | Uint8Array): StreamBody =>
   streamBody(async function* () {
     yield await codec.async(bytes)
   })
-
-// ---------------------------------------------------------------------------------------------
-// Accept-Encoding
-
-const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
-
-/**
- * The client's weights (RFC 9110 §12.5.3): coding → q, lower-case names, the first mention of a
- * coding counting. An entry that does not follow the grammar (a bad name or q-value) is skipped,
- * so a bogus header weighs nothing and the answer is sent as it is.
- */
-const weights = (accept: string): Map<string, number> => {
-  const out = new Map<string, number>()
-  for (const entry of accept.split(',')) {
-    const [name = '', ...params] = entry.split(';')
-    const coding = name.trim().toLowerCase()
-    if (!TOKEN.test(coding)) continue
-    let q = 1
-    for (const param of params) {
-      const eq = param.indexOf('=')
-      if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== 'q') continue
-      const value = param.slice(eq + 1).trim()
-      q = QVALUE.test(value) ? Number(value) : Number.NaN
-      if (Number.isNaN(q)) break
-    }
-    if (Number.isNaN(q)) continue
-    // "x-gzip" is an old name of gzip (RFC 9110 §8.4.1.3)
-    const key = coding === 'x-gzip' ? 'gzip' : coding
-    if (!out.has(key)) out.set(key, q)
-  }
-  return out
-}
-
-/**
- * The coding to send: the offered one the client weighs most, ties going to the server's order;
- * none (identity) when the client weighs identity more, or accepts none of them.
- * Identity not named (nor `*`) is acceptable, but below every coding the client lists.
- */
-const negotiate = (accept: string | undefined, offered: readonly CompressEncoding[]): CompressEncoding | undefined => {
-  if (accept === undefined || accept === '') return undefined
-  const w = weights(accept)
-  const any = w.get('*')
-  let best: CompressEncoding | undefined
-  let bestQ = 0
-  for (const coding of offered) {
-    const q = w.get(coding) ?? any ?? 0
-    if (q > bestQ) {
-      best = coding
-      bestQ = q
-    }
-  }
-  const identity = w.get('identity') ?? any ?? Number.MIN_VALUE
-  return best !== undefined && bestQ >= identity ? best : undefined
-}
 
 // ---------------------------------------------------------------------------------------------
 // which answers
@@ -303,14 +238,6 @@ const NO_TRANSFORM = /(?:^|,)\s*no-transform\s*(?:,|$)/i
 const noTransform = (cacheControl: HeaderValue | undefined): boolean =>
   cacheControl !== undefined &&
   NO_TRANSFORM.test(typeof cacheControl === 'string' ? cacheControl : cacheControl.join(','))
-
-/** `vary` with `name` added, unless it is there already (or is `*`). */
-const addVary = (had: HeaderValue | undefined, name: string): string => {
-  const list = had === undefined ? [] : (typeof had === 'string' ? [had] : [...had]).flatMap((v) => v.split(','))
-  const names = list.map((v) => v.trim()).filter((v) => v !== '')
-  if (names.includes('*') || names.some((v) => v.toLowerCase() === name.toLowerCase())) return names.join(', ')
-  return [...names, name].join(', ')
-}
 
 /** A strong ETag made weak: the coded bytes differ from the ones it names, their meaning does not. */
 const weakened = (etag: HeaderValue | undefined): HeaderValue | undefined =>
@@ -395,6 +322,7 @@ export const compress = (app: Part<Conn, Conn>, options: CompressOptions = {}): 
   const compressible = options.compressible ?? compressibleType
   const offered = [...new Set(options.encodings ?? ENCODINGS)].filter((e) => e !== 'zstd' || zstdApi !== undefined)
   const codecs = new Map(offered.map((e) => [e, codecOf(e, options.level?.[e] ?? LEVELS[e].default)]))
+  const negotiate = encodingNegotiator(offered)
 
   const finish = (answer: Conn, request: Conn): Conn => {
     const status = answer.status
@@ -413,7 +341,7 @@ export const compress = (app: Part<Conn, Conn>, options: CompressOptions = {}): 
     if (!compressible(mediaType(type ?? 'application/octet-stream'))) return answer
     // the answer would be coded for another client: caches must key on the header
     const vary = addVary(h['vary'], 'Accept-Encoding')
-    const coding = negotiate(request.headers['accept-encoding'], offered)
+    const coding = negotiate(request.headers['accept-encoding'])[0]
     if (coding === undefined) return update(answer, { respHeaders: withHeader(h, 'vary', vary) })
     const codec = codecs.get(coding)!
     let coded: Body

@@ -6,7 +6,7 @@
  */
 import { type Conn, type ResponseHeaders, update } from '../context/conn.js'
 import type { Part } from '../context/context.js'
-import { withHeaders } from '../internal/headers.js'
+import { addVary, withHeaders } from '../internal/headers.js'
 import { decorateWith } from './decorate.js'
 
 /**
@@ -43,13 +43,6 @@ const checkList = (what: string, list: readonly string[] | undefined): void => {
 }
 
 const withVary = (h: ResponseHeaders, name: string): string => addVary(h['vary'], name)
-
-const addVary = (had: string | readonly string[] | undefined, name: string): string => {
-  const list = had === undefined ? [] : (typeof had === 'string' ? [had] : [...had]).flatMap((v) => v.split(','))
-  const names = list.map((v) => v.trim()).filter((v) => v !== '')
-  if (names.includes('*') || names.some((v) => v.toLowerCase() === name.toLowerCase())) return names.join(', ')
-  return [...names, name].join(', ')
-}
 
 /**
  * Answers cross-origin requests for browsers. Every answer of `app` (200, 404, 405, 413, 500

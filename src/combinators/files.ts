@@ -14,7 +14,8 @@ import { type Context, type Part, part } from '../context/context.js'
 import { MISSED } from '../context/ranking.js'
 import { badRequest, handlerFailed, noMatch, problem, rejectionResponse } from '../context/rejection.js'
 import type { FileBody, StreamSource } from '../context/response-body.js'
-import { type HeaderValue, withHeader, withHeaders } from '../internal/headers.js'
+import { type HeaderValue, addVary, withHeader, withHeaders } from '../internal/headers.js'
+import { encodingNegotiator } from '../internal/accept-encoding.js'
 
 /**
  * A precompressed sibling's coding: `br` is read from `file.br`, `gzip` from `file.gz`.
@@ -204,14 +205,6 @@ const problemOf = (status: number, title: string, detail: string) => {
 const UNSATISFIABLE = problemOf(416, 'Range Not Satisfiable', 'The range starts past the end of the file')
 const PRECONDITION = problemOf(412, 'Precondition Failed', 'The file does not match the precondition')
 
-/** The drafted `vary` with `accept-encoding` added. */
-const varyOn = (had: HeaderValue | undefined): HeaderValue => {
-  if (had === undefined) return 'accept-encoding'
-  const list = typeof had === 'string' ? [had] : had
-  for (const v of list) if (/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(v)) return had
-  return typeof had === 'string' ? `${had}, accept-encoding` : [...had, 'accept-encoding']
-}
-
 /** Headers that describe this body only: a value drafted in front is replaced, or removed. */
 const OWN = new Set(['content-type', 'content-encoding', 'content-range'])
 
@@ -315,7 +308,7 @@ const answer = (c: Conn, file: Chosen, s: Settings, varies: boolean): Context =>
   const etag = s.etag ? etagOf(stats, encoding) : undefined
   const lastModified = s.lastModified ? httpDate(stats.mtimeMs) : undefined
   const drafted = c.respHeaders
-  const vary = varies ? varyOn(drafted['vary']) : undefined
+  const vary = varies ? addVary(drafted['vary'], 'Accept-Encoding') : undefined
   const h = c.headers
   // Preconditions, 304 and ranges are about GET (HEAD arrives here as GET, or as itself on an
   // own HEAD branch), and only when nothing drafted another status (a 404 page sent from disk).
@@ -409,61 +402,6 @@ const answer = (c: Conn, file: Chosen, s: Settings, varies: boolean): Context =>
 // ---------------------------------------------------------------------------------------------
 // content codings
 
-/**
- * The offered codings that an `Accept-Encoding` takes, best first: by q-value, then in the
- * order offered. A coding the header does not name is taken only through `*`; one with q=0, or
- * ranked below an explicit `identity`, is not. No header, or an empty one, takes none.
- *
- * @internal
- */
-export const acceptedEncodings = (
-  header: string | undefined,
-  offered: readonly PrecompressedEncoding[],
-): readonly PrecompressedEncoding[] => {
-  if (header === undefined || offered.length === 0) return []
-  const q = new Map<string, number>()
-  for (const item of header.split(',')) {
-    const [rawName = '', ...params] = item.split(';')
-    const name = rawName.trim().toLowerCase()
-    if (name === '') continue
-    let weight = 1
-    for (const param of params) {
-      const [k = '', v = ''] = param.split('=')
-      if (k.trim().toLowerCase() !== 'q') continue
-      const value = v.trim()
-      weight = /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(value) ? Number(value) : Number.NaN
-    }
-    if (Number.isNaN(weight)) continue // a malformed entry says nothing
-    q.set(name === 'x-gzip' ? 'gzip' : name, weight)
-  }
-  const identity = q.get('identity')
-  const star = q.get('*')
-  const out: { e: PrecompressedEncoding; w: number }[] = []
-  for (const e of offered) {
-    const w = q.get(e) ?? star ?? 0
-    if (w > 0 && (identity === undefined || w >= identity)) out.push({ e, w })
-  }
-  // Array.prototype.sort is stable: equal q-values keep the order offered
-  return out.sort((a, b) => b.w - a.w).map((x) => x.e)
-}
-
-/**
- * The negotiation of one Part: the header of the last request and what it took, kept because a
- * client sends the same header on every request (the function is pure, so this is never stale).
- */
-const negotiator = (offered: readonly PrecompressedEncoding[]) => {
-  let lastHeader: string | undefined
-  let lastPick: readonly PrecompressedEncoding[] = []
-  return (header: string | undefined): readonly PrecompressedEncoding[] => {
-    if (header === undefined) return []
-    if (header !== lastHeader) {
-      lastPick = acceptedEncodings(header, offered)
-      lastHeader = header
-    }
-    return lastPick
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // sendFile
 
@@ -507,7 +445,7 @@ export const sendFile = <I extends Conn = Conn>(
   }
   const fixed = typeof file === 'string' ? resolvePath(file) : undefined
   const pathOf = typeof file === 'function' ? file : undefined
-  const accepted = negotiator(s.encodings)
+  const accepted = encodingNegotiator(s.encodings)
   const varies = s.encodings.length > 0
 
   const run = async (c: Conn): Promise<Context> => {
@@ -630,7 +568,7 @@ export const serveDir = (root: string, options: ServeDirOptions = {}): Part<Conn
   }
   const dotfiles = options.dotfiles === true
   const base = resolvePath(root)
-  const accepted = negotiator(s.encodings)
+  const accepted = encodingNegotiator(s.encodings)
   const varies = s.encodings.length > 0
 
   /** The real path and stats of `path` when it lies under the real root `top`; undefined otherwise. */

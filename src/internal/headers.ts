@@ -38,3 +38,11 @@ export const withHeaders = (
   }
   return out
 }
+
+/** A `vary` value with `name` added, unless it names it already (any case) or is `*`. */
+export const addVary = (had: HeaderValue | undefined, name: string): string => {
+  const list = had === undefined ? [] : (typeof had === 'string' ? [had] : [...had]).flatMap((v) => v.split(','))
+  const names = list.map((v) => v.trim()).filter((v) => v !== '')
+  if (names.includes('*') || names.some((v) => v.toLowerCase() === name.toLowerCase())) return names.join(', ')
+  return [...names, name].join(', ')
+}

@@ -5,6 +5,7 @@ import { connect } from 'node:net'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
+import { waitFor } from '../support/wait.js'
 
 const { choose, pipe, get, post, path, ok, handle } = sap
 
@@ -292,15 +293,6 @@ describe('toNodeHandler', () => {
   })
 })
 
-/** Resolves with `value` once `check` holds, or rejects after `ms` (every wait in these tests is bounded). */
-const until = async (check: () => boolean, ms: number, what: string): Promise<void> => {
-  const deadline = performance.now() + ms
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
-
 describe('serve: streamed bodies (real sockets)', () => {
   const CHUNK = new Uint8Array(64 * 1024).fill(120)
   let produced = 0
@@ -419,7 +411,7 @@ describe('serve: streamed bodies (real sockets)', () => {
     const socket = connect(port, '127.0.0.1', () => socket.write('GET /endless HTTP/1.1\r\nhost: x\r\n\r\n'))
     socket.pause() // never reads: the kernel buffers fill, then node's, then the producer must wait
     try {
-      await until(() => produced > 0, 2000, 'the producer to start')
+      await waitFor(() => produced > 0, 2000, 'the producer to start')
       let last = -1
       // once the buffers are full, the producer stops: its count holds still for 200 ms
       const deadline = performance.now() + 5000
@@ -432,7 +424,7 @@ describe('serve: streamed bodies (real sockets)', () => {
     } finally {
       socket.destroy()
     }
-    await until(() => endedBy !== undefined, 1000, 'the signal to fire after the client left')
+    await waitFor(() => endedBy !== undefined, 1000, 'the signal to fire after the client left')
     assert.ok(endedBy instanceof sap.ClientGoneError)
   })
 
@@ -443,7 +435,7 @@ describe('serve: streamed bodies (real sockets)', () => {
     await reader.read()
     const closedAt = performance.now()
     controller.abort()
-    await until(() => endedBy !== undefined, 1000, 'the signal')
+    await waitFor(() => endedBy !== undefined, 1000, 'the signal')
     assert.ok(performance.now() - closedAt < 1000)
     assert.ok(endedBy instanceof sap.ClientGoneError)
   })
@@ -452,7 +444,7 @@ describe('serve: streamed bodies (real sockets)', () => {
     errors.length = 0
     // the head may or may not be out when the connection is cut: either way the client sees a failure
     await assert.rejects(fetch(`${server.url}/fails`).then((res) => res.text()))
-    await until(() => errors.length > 0, 1000, 'onError')
+    await waitFor(() => errors.length > 0, 1000, 'onError')
     assert.equal((errors[0] as Error).message, 'producer failed')
     assert.equal((await fetch(`${server.url}/sized`)).status, 200, 'the server still answers')
   })
@@ -466,7 +458,7 @@ describe('serve: streamed bodies (real sockets)', () => {
       // the head may not even be out when the answer is cut: at most one answer, never two
       assert.ok((answer.match(/HTTP\/1\.1 /g)?.length ?? 0) <= 1, `${target}: ${answer}`)
     }
-    await until(() => errors.length === 2, 1000, 'both errors reported')
+    await waitFor(() => errors.length === 2, 1000, 'both errors reported')
     assert.match(String(errors[0]), /declared 5 bytes and gave more/)
     assert.match(String(errors[1]), /declared 5 bytes and gave fewer/)
   })

@@ -4,36 +4,13 @@ import { describe, it, mock } from 'node:test'
 import { EventSource } from 'eventsource'
 import * as sap from 'sapwood'
 import { inject } from 'sapwood/testing'
+import { sleep, waitFor, within } from '../support/wait.js'
 
 const { pipe, get, path, sse, formatEvent, serve, setStatus } = sap
 
 // undici (under EventSource) may open a spare connection that never sends a request, which would
 // hold close() until the adapter's closeTimeout (10 s by default)
 const esServer = { port: 0, adapter: sap.nodeAdapter({ closeTimeout: 300 }) }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Resolves once `ready()` holds, checking every 5 ms; fails after `ms`. */
-const waitFor = async (ready: () => boolean, ms: number, what: string): Promise<void> => {
-  const until = Date.now() + ms
-  while (!ready()) {
-    if (Date.now() > until) assert.fail(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(5)
-  }
-}
-
-/** Settles with `promise`, or fails after `ms`. */
-const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
-  })
-  try {
-    return await Promise.race([promise, late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** A raw HTTP/1.1 exchange on a socket: what arrived so far, and whether the server ended it. */
 const rawGet = (url: string, target: string, method = 'GET') => {

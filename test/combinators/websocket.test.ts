@@ -7,32 +7,9 @@ import { describe, it } from 'node:test'
 import WebSocket from 'ws'
 import * as sap from 'sapwood'
 import { inject } from 'sapwood/testing'
+import { sleep, waitFor, within } from '../support/wait.js'
 
 const { choose, pipe, get, path, header, assign, bearer, ok, websocket, serve } = sap
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Settles with `promise`, or fails after `ms`. */
-const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
-  })
-  try {
-    return await Promise.race([promise, late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** Resolves once `ready()` holds, checking every 5 ms; fails after `ms`. */
-const waitFor = async (ready: () => boolean, ms: number, what: string): Promise<void> => {
-  const until = Date.now() + ms
-  while (!ready()) {
-    if (Date.now() > until) assert.fail(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(5)
-  }
-}
 
 const wsUrl = (url: string, target: string): string => url.replace(/^http/, 'ws') + target
 

@@ -1,5 +1,6 @@
 // Reads a streamed HTTP body line by line, each read bounded in time.
 import assert from 'node:assert/strict'
+import { waitFor } from './wait.js'
 
 export interface Lines {
   /** The next line (without its `\n`); fails after `ms` or when the body ends first. */
@@ -38,11 +39,6 @@ export const lines = (body: ReadableStream<Uint8Array> | null): Lines => {
   }
 }
 
-/** Polls `check` every 20 ms until it holds, for at most `ms`; fails with `what` otherwise. */
-export const eventually = async (what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> => {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not so within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+/** `waitFor` with the message first, as the channel tests read it. */
+export const eventually = (what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> =>
+  waitFor(check, ms, what)
