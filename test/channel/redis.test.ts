@@ -6,9 +6,10 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { EventSource } from 'eventsource'
 import { Redis } from 'ioredis'
 import { type Hub, HubClosedError, type Subscription, channel, redisHub } from 'sapwood'
-import { eventually, lines } from '../support/lines.js'
+import { eventually } from '../support/lines.js'
 import { startRedis } from '../support/redis.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -182,7 +183,7 @@ describe('redisHub', { skip: redis.skip ?? false }, () => {
       clearTimeout(timer)
     })
 
-    it('a message published here reaches an HTTP client streaming from a server in another process', async () => {
+    it('a message published here reaches an EventSource client of a server in another process', async () => {
       child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/channel-room.ts'], {
         cwd: root,
         env: { ...process.env, REDIS_URL: url },
@@ -208,22 +209,29 @@ describe('redisHub', { skip: redis.skip ?? false }, () => {
       })
 
       const room = channel<{ from: string; text: string }>('room', { hub: await hub() })
-      const controller = new AbortController()
-      const res = await fetch(`${serverUrl}/room`, {
-        signal: AbortSignal.any([controller.signal, AbortSignal.timeout(20_000)]),
-      })
-      assert.equal(res.status, 200)
-      const read = lines(res.body)
+      const es = new EventSource(`${serverUrl}/room`)
+      const got: { type: string; id: string; data: unknown }[] = []
+      const take = (e: MessageEvent): void => {
+        got.push({ type: e.type, id: e.lastEventId, data: JSON.parse(String(e.data)) })
+      }
+      es.addEventListener('ready', take)
+      es.addEventListener('note', take)
+      let errors = 0
+      es.addEventListener('error', () => void errors++)
       try {
-        assert.equal(await read.next(), 'ready', 'process B subscribed')
+        await eventually('process B says it subscribed', () => got.length > 0, 10_000)
+        assert.deepEqual(got, [{ type: 'ready', id: '', data: { subscribed: 'room' } }])
         assert.equal(await subscribers(admin, 'room'), 1)
         await room.publish({ from: `process ${process.pid}`, text: 'hello across processes' })
-        assert.equal(await read.next(), `process ${process.pid}: hello across processes`)
         await room.publish({ from: 'A', text: 'again' })
-        assert.equal(await read.next(), 'A: again')
+        await eventually('both notes reach the EventSource', () => got.length >= 3)
+        assert.deepEqual(got.slice(1), [
+          { type: 'note', id: '1', data: { from: `process ${process.pid}`, text: 'hello across processes' } },
+          { type: 'note', id: '2', data: { from: 'A', text: 'again' } },
+        ])
+        assert.equal(errors, 0, 'the EventSource never lost its connection')
       } finally {
-        controller.abort()
-        await read.cancel()
+        es.close()
       }
       await eventually(
         'process B unsubscribed when its client left',

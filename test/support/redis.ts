@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { aptInstall } from './debian.js'
 
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>` */
@@ -21,7 +22,6 @@ export type RedisStart =
   { readonly server: RedisServer; readonly skip?: undefined } | { readonly server?: undefined; readonly skip: string }
 
 const BINARY = 'redis-server'
-const INSTALL_TIMEOUT_MS = 300_000
 const START_ATTEMPTS = 3
 const PING_DEADLINE_MS = 10_000
 const STOP_WAIT_MS = 3_000
@@ -37,39 +37,8 @@ const version = (): string | undefined => {
 
 const tail = (text: string): string => text.trim().split('\n').slice(-5).join('\n')
 
-const aptGet = (args: readonly string[]): { ok: boolean; output: string } => {
-  say(`running apt-get ${args.join(' ')}`)
-  const run = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=120', ...args], {
-    encoding: 'utf8',
-    timeout: INSTALL_TIMEOUT_MS,
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  })
-  const output = `${run.stdout ?? ''}${run.stderr ?? ''}${run.error !== undefined ? String(run.error) : ''}`
-  return { ok: run.status === 0, output }
-}
-
 /** Installs redis-server with apt-get; returns why not when it cannot. */
-const install = (): string | undefined => {
-  if (process.platform !== 'linux') return `${BINARY} is not on the PATH and this is not Linux (install Redis by hand)`
-  if (process.getuid?.() !== 0)
-    return `${BINARY} is not on the PATH and installing it needs root (apt-get install redis-server)`
-  if (spawnSync('apt-get', ['--version'], { timeout: 10_000 }).status !== 0) {
-    return `${BINARY} is not on the PATH and there is no apt-get to install it with`
-  }
-  say(`${BINARY} is not on the PATH: installing Debian's redis-server package`)
-  let run = aptGet(['install', '-y', BINARY])
-  if (!run.ok) {
-    say('the install failed; refreshing the package lists first')
-    const update = aptGet(['update'])
-    if (!update.ok) say(`apt-get update failed:\n${tail(update.output)}`)
-    run = aptGet(['install', '-y', BINARY])
-  }
-  // another test process may have installed it meanwhile
-  const installed = version()
-  if (installed === undefined) return `apt-get install -y redis-server failed:\n${tail(run.output)}`
-  say(`installed: ${installed}`)
-  return undefined
-}
+const install = (): string | undefined => aptInstall({ pkg: BINARY, found: version, say })
 
 /** A port nobody listens on now: listen on port 0, read the port, close. */
 const freePort = (): Promise<number> =>
