@@ -3,12 +3,14 @@
 // (started with --expose-gc, they collect twice first); nothing of this is in src/. The load here
 // is autocannon's: these runs send a number of requests, and wrk only runs for a time.
 import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { type Socket, connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Running, runLoad, startServer, stop } from './processes.js'
 import type { Request } from './scenarios.js'
 
-interface Usage {
+/** What a server script answers to 'memory' over IPC (after two full GCs). */
+export interface Usage {
   readonly rss: number
   readonly heapUsed: number
   readonly connections: number
@@ -25,7 +27,8 @@ export interface MemoryResult {
   readonly seconds: number
 }
 
-const usage = (child: ChildProcess): Promise<Usage> =>
+/** Asks a server script started with `memory` for its usage. */
+export const usage = (child: ChildProcess): Promise<Usage> =>
   new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no memory answer in 10 s')), 10_000)
     child.once('message', (m) => {
@@ -36,13 +39,24 @@ const usage = (child: ChildProcess): Promise<Usage> =>
   })
 
 /** Usage once the server holds at most `most` connections (closing sockets take a moment). */
-const settled = async (child: ChildProcess, most: number): Promise<Usage> => {
+export const settled = async (child: ChildProcess, most: number): Promise<Usage> => {
   let u = await usage(child)
   for (let i = 0; i < 50 && u.connections > most; i++) {
     await sleep(100)
     u = await usage(child)
   }
   return u
+}
+
+/** A process's resident set now, in bytes, from /proc/<pid>/status (Linux; no GC, no IPC), or undefined. */
+export const residentBytes = (pid: number | undefined): number | undefined => {
+  if (pid === undefined) return undefined
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb === undefined ? undefined : Number(kb) * 1024
+  } catch {
+    return undefined
+  }
 }
 
 /** Opens a keep-alive connection, sends one GET /, and resolves once the answer is in. */

@@ -86,15 +86,27 @@ export interface Running {
 
 const serversDir = new URL('./servers/', import.meta.url)
 
+/** More for a server script: variables of its environment, flags for node (`--cpu-prof`). */
+export interface ServerExtras {
+  readonly env?: Readonly<Record<string, string>>
+  readonly nodeArgs?: readonly string[]
+}
+
 /**
  * Starts a server script with APP=app on 127.0.0.1, port 0, and resolves once it printed its
  * port. `memory` adds an IPC channel (the script then answers 'memory') and --expose-gc.
  */
-export const startServer = async (script: string, app: AppName, memory = false): Promise<Running> => {
+export const startServer = async (
+  script: string,
+  app: AppName,
+  memory = false,
+  extras: ServerExtras = {},
+): Promise<Running> => {
   const path = fileURLToPath(new URL(script, serversDir))
+  const args = [...(extras.nodeArgs ?? []), ...(memory ? ['--expose-gc'] : []), path]
   const child = track(
-    pinnedSpawn(SERVER_CORE, process.execPath, memory ? ['--expose-gc', path] : [path], {
-      env: { ...process.env, APP: app, PORT: '0', NODE_ENV: 'production' },
+    pinnedSpawn(SERVER_CORE, process.execPath, args, {
+      env: { ...process.env, ...extras.env, APP: app, PORT: '0', NODE_ENV: 'production' },
       stdio: memory ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     }),
   )
@@ -110,6 +122,28 @@ export const startServer = async (script: string, app: AppName, memory = false):
     await stop(child)
     throw error
   }
+}
+
+/**
+ * Starts a client script of the benchmark (a node script in bench/http/) on the load generator's
+ * core, with an IPC channel to drive it and its stdout piped; its stderr is kept for the error a
+ * failure reports.
+ */
+export const startClient = (script: string, args: readonly string[] = []): ChildProcess => {
+  const path = fileURLToPath(new URL(script, import.meta.url))
+  const child = track(
+    pinnedSpawn(LOAD_CORE, process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
+  )
+  let err = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err = (err + chunk.toString('utf8')).slice(-2000)
+  })
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && code !== null) process.stderr.write(`${script} exited (${code}): ${err}\n`)
+    else if (signal !== null && signal !== 'SIGTERM' && signal !== 'SIGKILL')
+      process.stderr.write(`${script}: ${signal}\n`)
+  })
+  return child
 }
 
 export interface LoadSpec {
@@ -146,7 +180,7 @@ const statSeconds = (stat: string): number => {
 }
 
 /** utime + stime of a process in seconds, from /proc (Linux), or undefined. */
-const cpuSeconds = (pid: number | undefined): number | undefined => {
+export const cpuSeconds = (pid: number | undefined): number | undefined => {
   if (pid === undefined) return undefined
   try {
     return statSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'))

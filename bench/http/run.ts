@@ -12,10 +12,6 @@
 //   ROUNDS=1 DURATION=2 MEMORY_SECONDS=5 npm run bench    a smoke run
 //   SERVERS=sapwood,find-my-way SCENARIOS=hello,github npm run bench    a subset
 //   LOAD_GENERATOR=autocannon npm run bench    the old load generator, for comparison
-import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { type Failures, check, pairKey } from './check.js'
 import { type MemoryResult, measureMemory } from './memory.js'
 import {
@@ -29,6 +25,7 @@ import {
   stop,
   stopAll,
 } from './processes.js'
+import { env, kib, log, machine, median, mib, ratio, sapwoodVersion, thousands, writeSection } from './report.js'
 import {
   CEILING,
   SCENARIOS,
@@ -40,14 +37,6 @@ import {
   rootVersion,
 } from './scenarios.js'
 import { ensureWrk } from './wrk.js'
-
-const env = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${raw} is not a number`)
-  return n
-}
 
 const ROUNDS = env('ROUNDS', 5)
 const DURATION = env('DURATION', 5)
@@ -75,16 +64,6 @@ const pick = <T extends { readonly id: string }>(all: readonly T[], variable: st
 
 const servers = pick(SERVERS, 'SERVERS')
 const scenarios = pick(SCENARIOS, 'SCENARIOS')
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`)
-}
 
 /** What went wrong in a timed run that the table should not hide. */
 const flaw = (scenario: Scenario, r: LoadResult): string | undefined => {
@@ -153,41 +132,6 @@ const time = async (
   return results
 }
 
-const thousands = (n: number): string => Math.round(n).toLocaleString('en-US')
-const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`
-const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`
-
-const machine = (): string => {
-  let distro = ''
-  try {
-    distro = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? ''
-  } catch {
-    // not Linux, or no os-release: the kernel line says enough
-  }
-  const cpus = os.cpus()
-  return `${cpus[0]?.model.trim() ?? 'cpu'} × ${cpus.length}, ${distro === '' ? '' : `${distro}, `}${os.platform()} ${os.release()}, Node ${process.version}`
-}
-
-const sapwoodVersion = (): string => {
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string
-  }
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim()
-    // dist/ was built from the work tree: say so when src/ differs from the commit.
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim()
-    return `${version} (${sha}${dirty === '' ? '' : ' + uncommitted src/ changes'})`
-  } catch {
-    return version
-  }
-}
-
 /** The load generator of the timed runs, and the version the table quotes. */
 interface LoadGeneratorInUse {
   readonly name: LoadGenerator
@@ -207,8 +151,6 @@ const versions = (generator: LoadGeneratorInUse, memory: boolean): string =>
   ].join(', ')
 
 const serverById = (id: string): Server => SERVERS.find((s) => s.id === id)!
-
-const ratio = (x: number): string => `${x.toFixed(2)}×`
 
 /** sapwood's req/s over `against`'s, one ratio per round in which both ran. */
 const pairedRatios = (results: Results, scenario: Scenario, against: string): number[] => {
@@ -345,17 +287,6 @@ const report = (
   return lines.join('\n')
 }
 
-const write = (text: string): void => {
-  const readme = fileURLToPath(new URL('../README.md', import.meta.url))
-  const before = readFileSync(readme, 'utf8')
-  const begin = '<!-- http:begin -->'
-  const end = '<!-- http:end -->'
-  const at = before.indexOf(begin)
-  const to = before.indexOf(end)
-  if (at === -1 || to < at) throw new Error(`bench/README.md has no ${begin} ... ${end} markers`)
-  writeFileSync(readme, `${before.slice(0, at + begin.length)}\n${text}\n${before.slice(to)}`)
-}
-
 /** wrk, installed if need be; autocannon when asked for, or with a warning when wrk cannot be had. */
 const chooseGenerator = (): LoadGeneratorInUse => {
   if (ASKED_GENERATOR === 'autocannon') {
@@ -408,7 +339,7 @@ const main = async (): Promise<void> => {
   }
   const text = report(generator, results, failures, memory)
   console.log(text)
-  if (process.argv.includes('--write')) write(text)
+  if (process.argv.includes('--write')) writeSection('http', text)
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

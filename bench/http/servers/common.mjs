@@ -4,8 +4,19 @@
 /* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- plain JavaScript, linted without types: see ../tsconfig.json */
 import { Buffer } from 'node:buffer'
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import process from 'node:process'
-import { URL, fileURLToPath } from 'node:url'
+import { URL, fileURLToPath, pathToFileURL } from 'node:url'
+
+/**
+ * The built package, as users load it: dist/ by default, or the `index.js` of another build
+ * given by SAPWOOD_DIST (a build of the work tree in bench/tmp/, say, to time a change without
+ * touching dist/).
+ */
+export const loadSapwood = () => {
+  const other = process.env.SAPWOOD_DIST
+  return import(other === undefined || other === '' ? '../../../dist/index.js' : pathToFileURL(resolve(other)).href)
+}
 
 /** `basic`: GET /, GET /users/:id, POST /echo (anything else is a 404); `github`: the 302 routes. */
 export const APP = process.env.APP ?? 'basic'
