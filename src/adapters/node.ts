@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import * as http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex, Readable } from 'node:stream'
@@ -290,6 +290,57 @@ const pipeTo = (res: http.ServerResponse, from: Readable, length: number | undef
     from.pipe(res, { end: false })
   })
 
+/** How much of a file is read at once. */
+const FILE_CHUNK = 64 * 1024
+
+/** Resolves once node is done with a written chunk (its buffer may be reused), or the response closed. */
+const written = (res: http.ServerResponse, chunk: Uint8Array): Promise<void> =>
+  new Promise((resolve) => {
+    if (res.destroyed) return resolve()
+    const done = (): void => {
+      res.off('close', done)
+      resolve()
+    }
+    res.on('close', done)
+    res.write(chunk, done)
+  })
+
+/**
+ * Sends `length` bytes of a file from `offset`, read into two buffers made once per answer: one
+ * is read into while the other is written, and a buffer is reused only once node is done with
+ * it. A file stream would make a fresh 64 KiB buffer per chunk: measured on a 1 MiB file over
+ * keep-alive (bench/README.md), this answers 1.4x as many requests, with a quarter of the
+ * garbage collections, and a slow reader costs two buffers, not what the socket has not taken.
+ * A file that shrank since it was measured gives fewer bytes: the answer is then cut.
+ */
+const sendFileRange = async (res: http.ServerResponse, path: string, offset: number, length: number): Promise<void> => {
+  const file = await open(path, 'r')
+  try {
+    const size = Math.min(FILE_CHUNK, length)
+    const buffers = [Buffer.allocUnsafeSlow(size), length > size ? Buffer.allocUnsafeSlow(size) : undefined]
+    let position = offset
+    let left = length
+    let turn = 0
+    let writing: Promise<void> | undefined
+    while (left > 0) {
+      if (res.destroyed) return
+      const buffer = buffers[turn]!
+      const { bytesRead } = await file.read(buffer, 0, Math.min(size, left), position)
+      if (bytesRead === 0) throw new LengthMismatch(length, 'fewer')
+      position += bytesRead
+      left -= bytesRead
+      const before = writing
+      writing = written(res, bytesRead === buffer.byteLength ? buffer : buffer.subarray(0, bytesRead))
+      // the other buffer is read into next: node must be done with it
+      if (before !== undefined) await before
+      turn ^= 1
+    }
+    await writing
+  } finally {
+    await file.close()
+  }
+}
+
 /** What to send after the head: a file, or a stream's source once opened. */
 type Opened = { readonly file: FileBody } | { readonly from: StreamSource; readonly length: number | undefined }
 
@@ -328,9 +379,8 @@ const stream = (
   let sending: Promise<void>
   try {
     if ('file' in opened) {
-      // a file that shrank since it was measured gives fewer bytes: the answer is cut, not left hanging
       const { path, offset, length } = opened.file
-      sending = pipeTo(res, createReadStream(path, { start: offset, end: offset + length - 1 }), length)
+      sending = sendFileRange(res, path, offset, length)
     } else {
       const { from, length } = opened
       sending = isReadableStream(from)

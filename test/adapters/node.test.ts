@@ -2,6 +2,9 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
@@ -461,6 +464,43 @@ describe('serve: streamed bodies (real sockets)', () => {
     await waitFor(() => errors.length === 2, 1000, 'both errors reported')
     assert.match(String(errors[0]), /declared 5 bytes and gave more/)
     assert.match(String(errors[1]), /declared 5 bytes and gave fewer/)
+  })
+
+  it('sends a file range with its own reads, and cuts a file that is shorter than its declared length', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'node-file-'))
+    const file = join(dir, 'data.bin')
+    const bytes = Buffer.alloc(200 * 1024)
+    for (let i = 0; i < bytes.length; i++) bytes[i] = i % 251
+    await writeFile(file, bytes)
+    const fileBody = (offset: number, length: number): sap.FileBody => ({
+      _tag: 'File',
+      path: file,
+      offset,
+      length,
+      open: () => Readable.from([bytes.subarray(offset, offset + length)]),
+    })
+    const files = choose([
+      pipe(
+        get,
+        path('/range'),
+        sap.builder((c) => sap.update(c, { respBody: fileBody(1000, 150_000) }), 'range'),
+      ),
+      pipe(
+        get,
+        path('/short'),
+        sap.builder((c) => sap.update(c, { respBody: fileBody(0, 300 * 1024) }), 'short'),
+      ),
+    ])
+    const own = await sap.serve(files, { port: 0, onError: () => undefined })
+    try {
+      const range = await fetch(`${own.url}/range`)
+      assert.equal(range.headers.get('content-length'), '150000')
+      assert.ok(Buffer.from(await range.arrayBuffer()).equals(bytes.subarray(1000, 151_000)))
+      await assert.rejects(fetch(`${own.url}/short`).then((res) => res.arrayBuffer()))
+    } finally {
+      await own.close()
+      await rm(dir, { recursive: true })
+    }
   })
 
   it('close() tells streaming producers to stop, ends their answers cleanly and resolves', async () => {

@@ -343,11 +343,17 @@ describe('sendFile', () => {
   })
 
   it('answers HEAD with the head of GET, and never opens the file', async () => {
+    // a file is opened by `inject` (the body's stream) or by the node adapter (its own reads)
     const opened: string[] = []
     const original = fs.createReadStream
     fs.createReadStream = (...args: Parameters<typeof original>) => {
       opened.push(String(args[0]))
       return original(...args)
+    }
+    const originalOpen = fs.promises.open
+    fs.promises.open = (...args: Parameters<typeof originalOpen>) => {
+      opened.push(String(args[0]))
+      return originalOpen(...args)
     }
     syncBuiltinESMExports()
     try {
@@ -369,6 +375,7 @@ describe('sendFile', () => {
       )
     } finally {
       fs.createReadStream = original
+      fs.promises.open = originalOpen
       syncBuiltinESMExports()
     }
   })
