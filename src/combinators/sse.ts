@@ -154,123 +154,192 @@ interface Settings {
 }
 
 /**
- * Starts the producer and returns the events as the adapter pulls them. The adapter pulls the
- * next chunk only once the previous one is written and the socket drained, so the queue holds
- * at most `highWaterMark` bytes plus one event per `send` not awaited.
+ * The heartbeats of every open stream with the same interval: one timer for all of them (a timer
+ * per stream would cost each idle connection its own), unref'd, cleared once no stream is left.
  */
+const beats = new Map<number, { readonly timer: ReturnType<typeof setInterval>; readonly streams: Set<Events> }>()
+
+const beatFor = (ms: number, events: Events): void => {
+  let beat = beats.get(ms)
+  if (beat === undefined) {
+    const streams = new Set<Events>()
+    const timer = setInterval(() => {
+      for (const e of streams) e.heartbeat()
+    }, ms)
+    if (typeof timer === 'object') timer.unref()
+    beats.set(ms, (beat = { timer, streams }))
+  }
+  beat.streams.add(events)
+}
+
+const unbeat = (ms: number, events: Events): void => {
+  const beat = beats.get(ms)
+  if (beat === undefined || !beat.streams.delete(events) || beat.streams.size > 0) return
+  clearInterval(beat.timer)
+  beats.delete(ms)
+}
+
+const DONE: IteratorResult<Uint8Array, undefined> = Object.freeze({ done: true, value: undefined })
+
+/**
+ * The events of one stream, as the adapter pulls them: a queue the producer fills (`send`), read
+ * one chunk per `next()`. The adapter pulls the next chunk only once the previous one is written
+ * and the socket drained, so the queue holds at most `highWaterMark` bytes plus one event per
+ * `send` not awaited. A class rather than an async generator over closures: an idle stream keeps
+ * one object and a pending promise, not a suspended generator and its frames.
+ */
+class Events implements AsyncIterableIterator<Uint8Array, undefined> {
+  private readonly queue: Uint8Array[] = []
+  private queued = 0
+  /** No more events are taken: the producer settled, `close()` was called, or the stream is over. */
+  private ended = false
+  private settled = false
+  private started = false
+  private over = false
+  private failure: { readonly error: unknown } | undefined = undefined
+  private wake: (() => void) | undefined = undefined
+  private room: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined = undefined
+  /** The producer's signal: the adapter's, or this stream's end. */
+  readonly own = new AbortController()
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly signal: AbortSignal,
+  ) {
+    if (signal.aborted) this.own.abort(signal.reason)
+    else signal.addEventListener('abort', this)
+    if (settings.heartbeat > 0) beatFor(settings.heartbeat, this)
+  }
+
+  /** The adapter's signal fired: the client left, or the server closes. */
+  handleEvent(): void {
+    this.own.abort(this.signal.reason)
+    this.notify()
+  }
+
+  heartbeat(): void {
+    if (this.queue.length === 0) void this.push(EMPTY_COMMENT)
+  }
+
+  push(bytes: Uint8Array): Promise<void> {
+    if (this.ended || this.own.signal.aborted) return RESOLVED
+    this.queue.push(bytes)
+    this.queued += bytes.byteLength
+    this.notify()
+    if (this.queued <= this.settings.highWaterMark) return RESOLVED
+    if (this.room === undefined) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => (resolve = r))
+      this.room = { promise, resolve }
+    }
+    return this.room.promise
+  }
+
+  /** No more events: what was queued is still written. */
+  end(failure?: { readonly error: unknown }): void {
+    if (failure !== undefined) this.failure = failure
+    this.ended = true
+    this.notify()
+  }
+
+  /** The producer's promise settled. */
+  producerSettled(failure?: { readonly error: unknown }): void {
+    this.settled = true
+    this.end(failure)
+  }
+
+  private notify(): void {
+    const w = this.wake
+    this.wake = undefined
+    w?.()
+  }
+
+  private freeRoom(): void {
+    const r = this.room
+    this.room = undefined
+    r?.resolve()
+  }
+
+  next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (this.over) return Promise.resolve(DONE)
+    if (this.own.signal.aborted) return Promise.resolve(this.finish())
+    if (!this.started) {
+      this.started = true
+      // something at once, so that the head goes out and the client's `onopen` fires
+      const first = this.settings.first
+      if (first !== undefined) return Promise.resolve({ done: false, value: first })
+      if (this.queue.length === 0 && !this.ended) return Promise.resolve({ done: false, value: EMPTY_COMMENT })
+    }
+    const chunk = this.queue.shift()
+    if (chunk !== undefined) {
+      this.queued -= chunk.byteLength
+      if (this.queued <= this.settings.highWaterMark) this.freeRoom()
+      return Promise.resolve({ done: false, value: chunk })
+    }
+    if (this.ended) {
+      const failure = this.failure
+      this.finish()
+      if (failure === undefined) return Promise.resolve(DONE)
+      // the producer's own rejection, whatever it is, goes on to the adapter and onError
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(failure.error)
+    }
+    return new Promise((resolve) => (this.wake = () => resolve(this.next())))
+  }
+
+  return(): Promise<IteratorResult<Uint8Array, undefined>> {
+    return Promise.resolve(this.finish())
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  /** The stream is over: nothing more is queued or sent, and the producer's signal fires. */
+  private finish(): IteratorResult<Uint8Array, undefined> {
+    if (this.over) return DONE
+    this.over = this.ended = true
+    if (this.settings.heartbeat > 0) unbeat(this.settings.heartbeat, this)
+    this.signal.removeEventListener('abort', this)
+    this.queue.length = 0
+    this.freeRoom()
+    if (!this.settled && !this.own.signal.aborted) this.own.abort(this.signal.aborted ? this.signal.reason : undefined)
+    return DONE
+  }
+}
+
+/** Starts the producer and returns the events as the adapter pulls them. */
 const start = <C extends Conn>(
   producer: SseProducer<C>,
   c: C,
   settings: Settings,
   signal: AbortSignal,
 ): AsyncIterable<Uint8Array> => {
-  const queue: Uint8Array[] = []
-  let queued = 0
-  // no more events are taken: the producer settled, `close()` was called, or the stream is over
-  let ended = false
-  let settled = false
-  let failure: { readonly error: unknown } | undefined
-  let wake: (() => void) | undefined
-  let room: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined
-  const own = new AbortController()
-
-  const notify = (): void => {
-    const w = wake
-    wake = undefined
-    w?.()
-  }
-  const gone = (): void => {
-    own.abort(signal.reason)
-    notify()
-  }
-  const push = (bytes: Uint8Array): Promise<void> => {
-    if (ended || own.signal.aborted) return RESOLVED
-    queue.push(bytes)
-    queued += bytes.byteLength
-    notify()
-    if (queued <= settings.highWaterMark) return RESOLVED
-    if (room === undefined) {
-      let resolve!: () => void
-      const promise = new Promise<void>((r) => (resolve = r))
-      room = { promise, resolve }
-    }
-    return room.promise
-  }
-  const freeRoom = (): void => {
-    const r = room
-    room = undefined
-    r?.resolve()
-  }
+  const events = new Events(settings, signal)
   const raw = c.headers['last-event-id']
   const stream: SseStream = {
-    send: (data, fields) => push(encoder.encode(formatEvent(data, fields))),
-    comment: (text = '') => push(encoder.encode(formatComment(text))),
-    close: () => {
-      ended = true
-      notify()
-    },
+    send: (data, fields) => events.push(encoder.encode(formatEvent(data, fields))),
+    comment: (text = '') => events.push(encoder.encode(formatComment(text))),
+    close: () => events.end(),
     lastEventId: raw === '' ? undefined : raw,
-    signal: own.signal,
+    signal: events.own.signal,
   }
-
-  if (signal.aborted) own.abort(signal.reason)
-  else signal.addEventListener('abort', gone)
   let result: void | PromiseLike<void>
   try {
     result = producer(stream, c)
   } catch (error) {
     // thrown before the head is written: the adapter answers 500 and reports it
-    signal.removeEventListener('abort', gone)
+    void events.return()
     throw error
   }
   if (isThenable(result)) {
     result.then(
-      () => {
-        settled = ended = true
-        notify()
-      },
-      (error: unknown) => {
-        // thrown once the stream is over (its signal fired), the error has nobody left to reach
-        settled = ended = true
-        failure = { error }
-        notify()
-      },
+      () => events.producerSettled(),
+      // after the events it sent, the stream is cut and the error reaches onError
+      (error: unknown) => events.producerSettled({ error }),
     )
   }
-
-  async function* events(): AsyncGenerator<Uint8Array> {
-    const beat = (): void => {
-      if (queue.length === 0) void push(EMPTY_COMMENT)
-    }
-    const timer = settings.heartbeat > 0 ? setInterval(beat, settings.heartbeat) : undefined
-    if (typeof timer === 'object') timer.unref()
-    try {
-      // something at once, so that the head goes out and the client's `onopen` fires
-      if (own.signal.aborted) return
-      if (settings.first !== undefined) yield settings.first
-      else if (queue.length === 0 && !ended) yield EMPTY_COMMENT
-      for (;;) {
-        if (own.signal.aborted) return
-        const chunk = queue.shift()
-        if (chunk !== undefined) {
-          queued -= chunk.byteLength
-          if (queued <= settings.highWaterMark) freeRoom()
-          yield chunk
-        } else if (ended) {
-          if (failure !== undefined) throw failure.error
-          return
-        } else await new Promise<void>((resolve) => (wake = resolve))
-      }
-    } finally {
-      ended = true
-      clearInterval(timer)
-      signal.removeEventListener('abort', gone)
-      queue.length = 0
-      freeRoom()
-      if (!settled && !own.signal.aborted) own.abort(signal.aborted ? signal.reason : undefined)
-    }
-  }
-  return events()
+  return events
 }
 
 const SSE_HEADERS = {
