@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { type ChunkedBody, bytesSource } from '../context/body-source.js'
+import { type ChunkedBody, bytesSource, concat } from '../context/body-source.js'
 import { type Conn, makeConn, update } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { type StreamSource, chunksOf } from '../context/response-body.js'
@@ -88,19 +88,9 @@ const collect = async (
       size += chunk.byteLength
     }
   } catch (error) {
-    return { bytes: join(chunks, size), complete: false, failure: { error } }
+    return { bytes: concat(chunks, size), complete: false, failure: { error } }
   }
-  return { bytes: join(chunks, size), complete: !signal.aborted }
-}
-
-const join = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return out
+  return { bytes: concat(chunks, size), complete: !signal.aborted }
 }
 
 /**

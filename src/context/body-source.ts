@@ -124,7 +124,8 @@ export interface Flow {
 
 const NOTHING = new Uint8Array(0)
 
-const concat = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
+/** @internal the chunks as one array of `size` bytes (the one chunk itself when there is one) */
+export const concat = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
   if (chunks.length === 0) return NOTHING
   if (chunks.length === 1) return chunks[0]!
   const out = new Uint8Array(size)

@@ -3,14 +3,13 @@
 // it cannot be installed.
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { EventSource } from 'eventsource'
 import { Redis } from 'ioredis'
 import { type Hub, HubClosedError, type Subscription, channel, redisHub } from 'sapwood'
 import { eventually } from '../support/lines.js'
-import { startRedis } from '../support/redis.js'
+import { freePort, startRedis } from '../support/redis.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const redis = await startRedis()
@@ -40,16 +39,6 @@ const subscribers = async (admin: Redis, name: string): Promise<number> => {
   const [, count] = (await admin.pubsub('NUMSUB', name)) as [string, number]
   return Number(count)
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
 
 describe('redisHub, without a server', () => {
   it('refuses a URL that is not redis:// or rediss://', async () => {

@@ -41,7 +41,7 @@ const tail = (text: string): string => text.trim().split('\n').slice(-5).join('\
 const install = (): string | undefined => aptInstall({ pkg: BINARY, found: version, say })
 
 /** A port nobody listens on now: listen on port 0, read the port, close. */
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const probe = createServer()
     probe.once('error', reject)
