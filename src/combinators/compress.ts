@@ -244,19 +244,22 @@ const weakened = (etag: HeaderValue | undefined): HeaderValue | undefined =>
   typeof etag === 'string' && etag.startsWith('"') ? `W/${etag}` : etag
 
 /**
- * A 304 to a client that holds a copy this decoration coded (it asks with the weakened tag): the
- * 304 names the tag and the Vary that copy came with, so that a cache which refreshes the copy's
- * headers from it does not give coded bytes a strong tag (a later `If-Range` would then mix the
- * coded bytes with a range of the uncoded ones).
+ * A 304: the client holds a copy that this decoration may have coded, so the 304 names the Vary
+ * that copy came with (RFC 9110 §15.4.5: the headers a 200 would have had). A 304 cannot tell
+ * whether its 200 was compressible, so every 304 gets it: a cache then keys an uncoded copy on
+ * `Accept-Encoding` too, which costs a few misses, never a wrong body. To a client that asks with
+ * the weakened form of a strong tag (its copy was coded), the 304 names that weak tag, so that a
+ * cache which refreshes the copy's headers does not give coded bytes a strong tag (a later
+ * `If-Range` would then mix the coded bytes with a range of the uncoded ones).
  */
 const revalidated = (answer: Conn, request: Conn): Conn => {
   const h = answer.respHeaders
   const etag = h['etag']
   const asked = request.headers['if-none-match']
-  if (typeof etag !== 'string' || !etag.startsWith('"') || asked === undefined || !asked.includes(`W/${etag}`))
-    return answer
+  const coded = typeof etag === 'string' && etag.startsWith('"') && asked !== undefined && asked.includes(`W/${etag}`)
+  const vary = addVary(h['vary'], 'Accept-Encoding')
   return update(answer, {
-    respHeaders: withHeaders(h, { etag: `W/${etag}`, vary: addVary(h['vary'], 'Accept-Encoding') }),
+    respHeaders: coded ? withHeaders(h, { etag: `W/${etag}`, vary }) : withHeader(h, 'vary', vary),
   })
 }
 

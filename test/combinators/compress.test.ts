@@ -539,6 +539,26 @@ describe('compress', () => {
         }
       })
 
+      it('gives the 304 of a file it compressed the Vary of its 200 (sendFile)', async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'compress-304-'))
+        try {
+          await writeFile(join(dir, 'page.html'), page)
+          const app = compress(pipe(get, sap.sendFile(join(dir, 'page.html'))))
+          const first = await inject(app, { url: '/', headers: { 'accept-encoding': 'gzip' } })
+          assert.equal(first.headers['content-encoding'], 'gzip')
+          assert.equal(first.headers['vary'], 'Accept-Encoding')
+          const again = await inject(app, {
+            url: '/',
+            headers: { 'accept-encoding': 'gzip', 'if-none-match': String(first.headers['etag']) },
+          })
+          assert.equal(again.status, 304)
+          assert.equal(again.headers['etag'], first.headers['etag'])
+          assert.equal(again.headers['vary'], 'Accept-Encoding')
+        } finally {
+          await rm(dir, { recursive: true })
+        }
+      })
+
       it('leaves a precompressed sibling (content-encoding set) as it is', async () => {
         const res = await inject(served({ 'content-encoding': 'gzip' }), {
           url: '/',
