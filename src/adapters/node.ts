@@ -200,12 +200,19 @@ HeaderRecord.prototype = Object.create(null) as object
  * kept the first of a field that holds one value, such as `host` or `content-type`), except
  * `set-cookie`, an array, joined here with ', '. node builds `req.headers` for every HTTP/1.1
  * request anyway (for its Host check), so copying it is cheaper than reading `rawHeaders` again.
+ * An HTTP/2 request (node's compatibility API) has pseudo-headers instead of a request line and
+ * `Host`: they are left out, and `:authority` is the `host` (RFC 9113 §8.3.1), so that `host()`
+ * and every other Part read an HTTP/2 request as they read an HTTP/1.1 one.
  */
 const requestHeaders = (req: http.IncomingMessage): RequestHeaders => {
   const h = req.headers
   const out = new HeaderRecord()
   for (const name in h) {
     const value = h[name]!
+    if (name.charCodeAt(0) === 58 /* : */) {
+      if (name === ':authority' && h['host'] === undefined) out['host'] = value as string
+      continue
+    }
     out[name] = typeof value === 'string' ? value : value.join(', ')
   }
   return out

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
+import * as http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -291,6 +292,44 @@ describe('toNodeHandler', () => {
       const res = await fetch(`http://127.0.0.1:${port}/users/9`)
       assert.deepEqual(await res.json(), { id: '9' })
     } finally {
+      await new Promise((r) => server.close(r))
+    }
+  })
+
+  it('reads an HTTP/2 request as an HTTP/1.1 one: :authority is the host, no pseudo-header shows (issue #11)', async () => {
+    const h2app = choose([
+      pipe(
+        get,
+        path('/headers'),
+        handle((c) => sap.json({ names: Object.keys(c.headers).sort(), host: c.headers['host'] ?? null })),
+      ),
+      pipe(get, path('/host'), sap.host('example.test'), ok('host matched')),
+    ])
+    const server = http2.createServer(sap.toNodeHandler(h2app) as unknown as Parameters<typeof http2.createServer>[0])
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const { port } = server.address() as AddressInfo
+    const client = http2.connect(`http://127.0.0.1:${port}`)
+    const get2 = (target: string, authority: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = client.request({ ':path': target, ':authority': authority, 'x-test': '1' })
+        let status = 0
+        let body = ''
+        req.on('response', (h) => (status = Number(h[':status'])))
+        req.setEncoding('utf8')
+        req.on('data', (d: string) => (body += d))
+        req.on('end', () => resolve({ status, body }))
+        req.on('error', reject)
+        req.setTimeout(3000, () => req.close())
+        req.end()
+      })
+    try {
+      const seen = await get2('/headers', 'api.test:8443')
+      assert.equal(seen.status, 200)
+      assert.deepEqual(JSON.parse(seen.body), { names: ['host', 'x-test'], host: 'api.test:8443' })
+      const matched = await get2('/host', 'example.test')
+      assert.deepEqual(matched, { status: 200, body: 'host matched' })
+    } finally {
+      client.close()
       await new Promise((r) => server.close(r))
     }
   })
