@@ -6,7 +6,7 @@
 import type { Conn } from './context/conn.js'
 import type { Part } from './context/context.js'
 import type { Adapter, Listening } from './adapters/adapter.js'
-import { nodeAdapter } from './adapters/node.js'
+import { type NodeAdapterOptions, nodeAdapter } from './adapters/node.js'
 import { type RespondOptions, respond } from './adapters/respond.js'
 
 /**
@@ -19,6 +19,9 @@ import { type RespondOptions, respond } from './adapters/respond.js'
 export interface ServeOptions extends RespondOptions {
   readonly port?: number
   readonly host?: string
+  /** Serve HTTPS with these TLS options (`key` and `cert`), on the node adapter; see `NodeAdapterOptions.https`. */
+  readonly https?: NodeAdapterOptions['https']
+  /** The adapter to serve with (default: `nodeAdapter()`, with `https` when given). */
   readonly adapter?: Adapter
 }
 
@@ -47,7 +50,10 @@ const portFrom = (value: string | undefined): number | undefined => {
 export const serve = (app: Part<Conn, Conn>, options: ServeOptions = {}): Promise<Listening> => {
   const port = options.port ?? portFrom(process.env['PORT']) ?? 4000
   const host = options.host ?? (process.env['HOST'] || '127.0.0.1')
-  const adapter = options.adapter ?? nodeAdapter()
+  if (options.adapter !== undefined && options.https !== undefined) {
+    throw new TypeError('sapwood: serve: give `https` to the adapter (nodeAdapter({ https })), not next to it')
+  }
+  const adapter = options.adapter ?? nodeAdapter(options.https === undefined ? {} : { https: options.https })
   // ServeOptions extends RespondOptions: every respond option (onError, compile, ...) goes on.
   return adapter.listen(respond(app, options), { port, host })
 }

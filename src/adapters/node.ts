@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises'
 import * as http from 'node:http'
+import * as https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex, Readable } from 'node:stream'
 import {
@@ -700,10 +701,15 @@ export interface NodeAdapterOptions {
    * handshake, before cutting connections (ms). Default 10 000.
    */
   readonly closeTimeout?: number
+  /**
+   * Serve HTTPS: the TLS options of node's `https.createServer` (`key` and `cert`, or `pfx`, and
+   * any other), e.g. `{ key: readFileSync('key.pem'), cert: readFileSync('cert.pem') }`.
+   */
+  readonly https?: https.ServerOptions
 }
 
-const formatUrl = (address: AddressInfo): string =>
-  `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+const formatUrl = (address: AddressInfo, secure: boolean): string =>
+  `${secure ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
 
 /**
  * The node:http adapter (the default of `serve`), WebSockets included (see `websocket`). Its
@@ -724,15 +730,17 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
     new Promise((resolve, reject) => {
       const state: ServerState = { closing: false, streaming: new Set() }
       const sockets = new WebSockets()
-      const server = http.createServer(
-        {
-          requestTimeout: options.requestTimeout ?? 30_000,
-          headersTimeout: options.headersTimeout ?? 10_000,
-          keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
-          maxHeaderSize: options.maxHeaderSize ?? 16_384,
-        },
-        listener(handler, state),
-      )
+      const settings: http.ServerOptions = {
+        requestTimeout: options.requestTimeout ?? 30_000,
+        headersTimeout: options.headersTimeout ?? 10_000,
+        keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
+        maxHeaderSize: options.maxHeaderSize ?? 16_384,
+      }
+      const secure = options.https !== undefined
+      // https.Server is an http.Server over TLS: the same listener, timeouts and close() serve both
+      const server: http.Server = secure
+        ? https.createServer({ ...options.https, ...settings }, listener(handler, state))
+        : http.createServer(settings, listener(handler, state))
       server.on('upgrade', upgradeListener(handler, state, sockets))
       const onError = (error: NodeJS.ErrnoException): void => {
         const where = `${listen.host}:${listen.port}`
@@ -779,7 +787,7 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
             server.closeIdleConnections()
             for (const socket of connections) if (socket.bytesRead === 0) socket.destroy()
           })
-        resolve({ url: formatUrl(server.address() as AddressInfo), native: server, close })
+        resolve({ url: formatUrl(server.address() as AddressInfo, secure), native: server, close })
       })
     }),
 })

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import * as http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
@@ -9,6 +10,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
+import { selfSigned } from '../support/cert.js'
 import { waitFor } from '../support/wait.js'
 
 const { choose, pipe, get, post, path, ok, handle } = sap
@@ -267,6 +269,31 @@ describe('serve: lifecycle', () => {
     await server.close()
     await closed
     assert.ok(performance.now() - started < 1000, `close() took ${Math.round(performance.now() - started)} ms`)
+  })
+
+  it('serves HTTPS with the TLS options given to serve (issue #11)', async (t) => {
+    const made = await selfSigned()
+    if ('skip' in made) return t.skip(made.skip)
+    const server = await sap.serve(app, { port: 0, https: { key: made.key, cert: made.cert } })
+    try {
+      assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/)
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpsRequest(`${server.url}/users/5`, { ca: made.cert }, (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (d: string) => (body += d))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        })
+        req.on('error', reject)
+        req.setTimeout(3000, () => req.destroy(new Error('no answer within 3 s')))
+        req.end()
+      })
+      assert.deepEqual(answer, { status: 200, body: '{"id":"5"}' })
+      // a client that does not trust the certificate is refused by TLS, before any request
+      await assert.rejects(fetch(`${server.url}/users/5`))
+    } finally {
+      await server.close()
+    }
   })
 
   it('honours PORT from the environment', async () => {
