@@ -177,7 +177,7 @@ export {
 } from './combinators/sse.js'
 
 export type { Adapter, ListenOptions, Listening } from './adapters/adapter.js'
-export { type Handler, type RespondOptions, respond } from './adapters/respond.js'
+export { type Handler, type RespondOptions, respond, respondOrPass } from './adapters/respond.js'
 export { type NodeAdapterOptions, nodeAdapter, nodeListener, toNodeHandler } from './adapters/node.js'
 export { type ServeOptions, serve } from './serve.js'
 export { type CompileOptions, type Plan, compile } from './compile/trie.js'

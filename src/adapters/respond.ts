@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { type Conn, update } from '../context/conn.js'
+import { type Conn, emptyRecord, makeConn, update } from '../context/conn.js'
 import { type Context, type Part, type Result, type Shape, isThenable } from '../context/context.js'
 import { type Rejection, handlerFailed, rejectionResponse, uriTooLong } from '../context/rejection.js'
 import { type Reach, walk } from '../context/ranking.js'
@@ -153,7 +153,14 @@ type Layer = Shape & { readonly _tag: 'Decorate' }
  * @category adapters
  * @since 0.1.0
  */
-export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Handler => {
+export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Handler => responder(app, options, false)
+
+/** The one implementation of `respond` and `respondOrPass`: `pass` says whether a miss is passed on. */
+const responder = (
+  app: Part<Conn, Conn>,
+  options: RespondOptions,
+  pass: boolean,
+): Handler & { readonly report: (error: unknown, conn: Conn) => void } => {
   const onError = options.onError ?? defaultOnError
   // decorations at the root see every answer: peel them off, run the tree inside, apply them last
   const layers: Layer[] = []
@@ -170,7 +177,10 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
   const ownOptions = mentions(core, 'OPTIONS')
 
   const fromRejection = (r: Rejection, c: Conn): Conn => {
-    if (r._tag === 'NoMatch' && refusedForLength(shape, c.path)) r = uriTooLong
+    if (r._tag === 'NoMatch') {
+      if (refusedForLength(shape, c.path)) r = uriTooLong
+      else if (pass) return PASSED
+    }
     if (r._tag === 'HandlerFailed') report(onError, r.error, c)
     const { status, headers, body } = rejectionResponse(
       r._tag === 'MethodNotAllowed' ? { _tag: 'MethodNotAllowed', allow: allowList(r.allow) } : r,
@@ -224,6 +234,8 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
 
   // every answer goes out through the decorations, innermost first; a throw there is a 500
   const finish = (out: Conn, c: Conn, from: number): Conn => {
+    // a miss passed on is answered by the host, not by this app's decorations
+    if (out === PASSED) return out
     for (let i = from; i >= 0; i--) {
       try {
         out = layers[i]!.finish(out, c)
@@ -249,4 +261,39 @@ export const respond = (app: Part<Conn, Conn>, options: RespondOptions = {}): Ha
     return isThenable(out) ? out.then((o) => finish(o, c, layers.length - 1)) : finish(out, c, layers.length - 1)
   }
   return Object.assign(decorated, { report: reported })
+}
+
+/** @internal what a `respondOrPass` responder settles on where no branch matched */
+const PASSED: Conn = makeConn({ method: 'GET', url: '/', headers: emptyRecord })
+
+/**
+ * A Handler for an app mounted inside another framework: it resolves to the final Conn as
+ * `respond`'s does, or to `undefined` where no branch of the app matched the request (its path
+ * is not the app's), so that the host passes the request on (Express's `next()`, Fastify's own
+ * 404). Every other rejection (405, 401, 413, 500, ...) is answered, as by `respond`.
+ *
+ * @example
+ * import { respondOrPass, pipe, get, path, ok } from 'sapwood'
+ * import { conn } from 'sapwood/testing'
+ * const handler = respondOrPass(pipe(get, path('/hello'), ok('hi')))
+ * await handler(conn('GET', '/elsewhere')) // undefined: the host answers it
+ *
+ * @category adapters
+ * @since 0.3.0
+ */
+export const respondOrPass = (
+  app: Part<Conn, Conn>,
+  options: RespondOptions = {},
+): ((conn: Conn) => Conn | undefined | PromiseLike<Conn | undefined>) & {
+  readonly report: (error: unknown, conn: Conn) => void
+} => {
+  const handler = responder(app, options, true)
+  const passed = (out: Conn): Conn | undefined => (out === PASSED ? undefined : out)
+  return Object.assign(
+    (c: Conn) => {
+      const out = handler(c)
+      return isThenable(out) ? out.then(passed) : passed(out)
+    },
+    { report: handler.report },
+  )
 }

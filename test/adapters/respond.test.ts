@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as sap from 'sapwood'
-import { inject } from 'sapwood/testing'
+import { conn, inject } from 'sapwood/testing'
 
 const { choose, pipe, get, post, path, prefix, ok, handle, respJson } = sap
 
@@ -128,5 +128,61 @@ describe('respond', () => {
     )
     assert.equal(res.status, 401)
     assert.equal(res.headers['www-authenticate'], 'Bearer realm="api"')
+  })
+})
+
+describe('respondOrPass', () => {
+  const app = sap.choose([
+    sap.pipe(sap.get, sap.path('/users/:id'), sap.ok('user')),
+    sap.pipe(
+      sap.post,
+      sap.path('/users'),
+      sap.handle(async () => sap.created('made')),
+    ),
+    sap.pipe(
+      sap.get,
+      sap.path('/private'),
+      sap.filter(() => false, sap.rejection.unauthorized('Bearer')),
+      sap.ok('secret'),
+    ),
+  ])
+  const handler = sap.respondOrPass(app)
+
+  it('resolves to undefined where no branch matched, so that the host passes the request on', async () => {
+    assert.equal(await handler(conn('GET', '/elsewhere')), undefined)
+    assert.equal(await handler(conn('HEAD', '/elsewhere')), undefined)
+    assert.equal(await handler(conn('OPTIONS', '/elsewhere')), undefined)
+  })
+
+  it('answers every other outcome as respond does: a match, 405 with Allow, 401, OPTIONS and HEAD', async () => {
+    const table: readonly [string, string][] = [
+      ['GET', '/users/1'],
+      ['DELETE', '/users/1'],
+      ['POST', '/users'],
+      ['GET', '/private'],
+      ['OPTIONS', '/users'],
+      ['HEAD', '/users/1'],
+    ]
+    const plain = sap.respond(app)
+    for (const [method, url] of table) {
+      const passed = await handler(conn(method, url))
+      assert.ok(passed !== undefined, `${method} ${url} was passed on`)
+      const answered = await plain(conn(method, url))
+      assert.equal(passed.status, answered.status, `${method} ${url}`)
+      assert.deepEqual({ ...passed.respHeaders }, { ...answered.respHeaders }, `${method} ${url}`)
+    }
+  })
+
+  it('passes a miss on without its decorations, and still lets them answer early (a CORS preflight)', async () => {
+    const decorated = sap.respondOrPass(sap.cors(app, { origin: 'https://app.test' }))
+    assert.equal(await decorated(conn('GET', '/elsewhere', { headers: { origin: 'https://app.test' } })), undefined)
+    const preflight = await decorated(
+      conn('OPTIONS', '/users', {
+        headers: { origin: 'https://app.test', 'access-control-request-method': 'POST' },
+      }),
+    )
+    assert.equal(preflight?.status, 204)
+    const hit = await decorated(conn('GET', '/users/2', { headers: { origin: 'https://app.test' } }))
+    assert.equal(hit?.respHeaders['access-control-allow-origin'], 'https://app.test')
   })
 })
