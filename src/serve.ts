@@ -21,6 +21,8 @@ export interface ServeOptions extends RespondOptions {
   readonly host?: string
   /** Serve HTTPS with these TLS options (`key` and `cert`), on the node adapter; see `NodeAdapterOptions.https`. */
   readonly https?: NodeAdapterOptions['https']
+  /** Serve HTTP/2 with HTTP/1.1 fallback (ALPN); needs `https`. See `NodeAdapterOptions.http2`. */
+  readonly http2?: boolean
   /** The adapter to serve with (default: `nodeAdapter()`, with `https` when given). */
   readonly adapter?: Adapter
 }
@@ -50,10 +52,15 @@ const portFrom = (value: string | undefined): number | undefined => {
 export const serve = (app: Part<Conn, Conn>, options: ServeOptions = {}): Promise<Listening> => {
   const port = options.port ?? portFrom(process.env['PORT']) ?? 4000
   const host = options.host ?? (process.env['HOST'] || '127.0.0.1')
-  if (options.adapter !== undefined && options.https !== undefined) {
-    throw new TypeError('sapwood: serve: give `https` to the adapter (nodeAdapter({ https })), not next to it')
+  if (options.adapter !== undefined && (options.https !== undefined || options.http2 !== undefined)) {
+    throw new TypeError(
+      'sapwood: serve: give `https` and `http2` to the adapter (nodeAdapter({ https })), not next to it',
+    )
   }
-  const adapter = options.adapter ?? nodeAdapter(options.https === undefined ? {} : { https: options.https })
+  const { https, http2 } = options
+  const adapter =
+    options.adapter ??
+    nodeAdapter({ ...(https === undefined ? {} : { https }), ...(http2 === undefined ? {} : { http2 }) })
   // ServeOptions extends RespondOptions: every respond option (onError, compile, ...) goes on.
   return adapter.listen(respond(app, options), { port, host })
 }

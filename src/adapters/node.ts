@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises'
 import * as http from 'node:http'
+import * as http2 from 'node:http2'
 import * as https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex, Readable } from 'node:stream'
@@ -706,6 +707,12 @@ export interface NodeAdapterOptions {
    * any other), e.g. `{ key: readFileSync('key.pem'), cert: readFileSync('cert.pem') }`.
    */
   readonly https?: https.ServerOptions
+  /**
+   * Serve HTTP/2 (with `https`, which browsers require for it), and HTTP/1.1 to the clients that
+   * do not offer h2 through ALPN. Over HTTP/2 the request and header timeouts above do not apply
+   * (node's http2 sessions have their own); `keepAliveTimeout` is the idle time of a session.
+   */
+  readonly http2?: boolean
 }
 
 const formatUrl = (address: AddressInfo, secure: boolean): string =>
@@ -737,10 +744,29 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
         maxHeaderSize: options.maxHeaderSize ?? 16_384,
       }
       const secure = options.https !== undefined
-      // https.Server is an http.Server over TLS: the same listener, timeouts and close() serve both
-      const server: http.Server = secure
-        ? https.createServer({ ...options.https, ...settings }, listener(handler, state))
-        : http.createServer(settings, listener(handler, state))
+      if (options.http2 === true && !secure) {
+        throw new TypeError('sapwood: nodeAdapter: http2 needs https ({ https: { key, cert }, http2: true })')
+      }
+      const onRequest = listener(handler, state)
+      // https.Server is an http.Server over TLS: the same listener, timeouts and close() serve both;
+      // node's HTTP/2 compatibility API gives the same listener request and response objects
+      const server = (
+        options.http2 === true
+          ? http2
+              .createSecureServer({ ...options.https, allowHTTP1: true }, onRequest as never)
+              .setTimeout(options.keepAliveTimeout ?? 5_000)
+          : secure
+            ? https.createServer({ ...options.https, ...settings }, onRequest)
+            : http.createServer(settings, onRequest)
+      ) as http.Server
+      // HTTP/2 sessions: close() asks each to finish its streams (GOAWAY), and cuts them at the timeout
+      const sessions = new Set<http2.ServerHttp2Session>()
+      if (options.http2 === true) {
+        server.on('session', (session: http2.ServerHttp2Session) => {
+          sessions.add(session)
+          session.once('close', () => sessions.delete(session))
+        })
+      }
       server.on('upgrade', upgradeListener(handler, state, sockets))
       const onError = (error: NodeJS.ErrnoException): void => {
         const where = `${listen.host}:${listen.port}`
@@ -774,7 +800,12 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
             // answer then ends cleanly, so that a client reconnects elsewhere.
             for (const source of state.streaming) source.abort(new ServerClosingError())
             const closeTimeout = options.closeTimeout ?? 10_000
-            const timer = setTimeout(() => server.closeAllConnections(), closeTimeout)
+            const timer = setTimeout(() => {
+              for (const session of sessions) session.destroy()
+              // an HTTP/2 server has no closeAllConnections(): its connections are cut one by one
+              if (typeof server.closeAllConnections === 'function') server.closeAllConnections()
+              else for (const socket of connections) socket.destroy()
+            }, closeTimeout)
             timer.unref()
             // WebSockets are told that the server goes away (1001), and cut after the same wait
             const upgraded = closeSockets(sockets, closeTimeout)
@@ -786,6 +817,7 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
             // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
             server.closeIdleConnections()
             for (const socket of connections) if (socket.bytesRead === 0) socket.destroy()
+            for (const session of sessions) session.close()
           })
         resolve({ url: formatUrl(server.address() as AddressInfo, secure), native: server, close })
       })

@@ -296,6 +296,65 @@ describe('serve: lifecycle', () => {
     }
   })
 
+  it('serves HTTP/2 with HTTP/1.1 fallback, streams over it, and closes with a session open (issue #11)', async (t) => {
+    const made = await selfSigned()
+    if ('skip' in made) return t.skip(made.skip)
+    const h2app = choose([
+      pipe(
+        get,
+        path('/hello'),
+        handle((c) => ok(`hello ${c.headers['host'] ?? 'nobody'}`)),
+      ),
+      pipe(
+        get,
+        path('/ticks'),
+        sap.stream(async function* () {
+          yield 'one\n'
+          yield 'two\n'
+        }),
+      ),
+    ])
+    const server = await sap.serve(h2app, { port: 0, https: { key: made.key, cert: made.cert }, http2: true })
+    const client = http2.connect(server.url, { ca: made.cert })
+    const get2 = (target: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = client.request({ ':path': target })
+        let status = 0
+        let body = ''
+        req.on('response', (h) => (status = Number(h[':status'])))
+        req.setEncoding('utf8')
+        req.on('data', (d: string) => (body += d))
+        req.on('end', () => resolve({ status, body }))
+        req.on('error', reject)
+        req.setTimeout(3000, () => req.close())
+        req.end()
+      })
+    try {
+      const { port } = new URL(server.url)
+      assert.deepEqual(await get2('/hello'), { status: 200, body: `hello 127.0.0.1:${port}` })
+      assert.deepEqual(await get2('/ticks'), { status: 200, body: 'one\ntwo\n' })
+      // a client that offers only HTTP/1.1 (ALPN) is still answered
+      const h1 = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(`${server.url}/hello`, { ca: made.cert }, (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (d: string) => (body += d))
+          res.on('end', () => resolve(`${res.httpVersion} ${body}`))
+        })
+        req.on('error', reject)
+        req.setTimeout(3000, () => req.destroy(new Error('no answer within 3 s')))
+        req.end()
+      })
+      assert.equal(h1, `1.1 hello 127.0.0.1:${port}`)
+    } finally {
+      // the client's session is still open: close() must not wait for it to go idle on its own
+      const started = performance.now()
+      await server.close()
+      assert.ok(performance.now() - started < 2000, `close() took ${Math.round(performance.now() - started)} ms`)
+      client.destroy()
+    }
+  })
+
   it('honours PORT from the environment', async () => {
     const saved = process.env['PORT']
     process.env['PORT'] = '0'
