@@ -25,6 +25,22 @@ export interface ServeOptions extends RespondOptions {
   readonly http2?: boolean
   /** The adapter to serve with (default: `nodeAdapter()`, with `https` when given). */
   readonly adapter?: Adapter
+  /**
+   * Serve with this many node:cluster workers (`'auto'`: one per core), all on the same port.
+   * The primary process forks them (the same script, argv and execArgv) and resolves with the
+   * shared URL and a `close()` that drains every worker; a worker that dies is restarted (at
+   * most 5 restarts in 10 s); SIGTERM and SIGINT drain every worker, then exit the primary. In a
+   * worker, `serve` listens as without `workers` and closes at the primary's word.
+   *
+   * @example
+   * import cluster from 'node:cluster'
+   * import { serve, pipe, get, ok } from 'sapwood'
+   * const server = await serve(pipe(get, ok(`hi from ${process.pid}`)), { port: 3000, workers: 'auto' })
+   * if (cluster.isPrimary) console.log(`${server.url}, one worker per core`)
+   *
+   * @since 0.3.0
+   */
+  readonly workers?: number | 'auto'
 }
 
 const portFrom = (value: string | undefined): number | undefined => {
@@ -57,10 +73,15 @@ export const serve = (app: Part<Conn, Conn>, options: ServeOptions = {}): Promis
       'sapwood: serve: give `https` and `http2` to the adapter (nodeAdapter({ https })), not next to it',
     )
   }
-  const { https, http2 } = options
-  const adapter =
-    options.adapter ??
-    nodeAdapter({ ...(https === undefined ? {} : { https }), ...(http2 === undefined ? {} : { http2 }) })
-  // ServeOptions extends RespondOptions: every respond option (onError, compile, ...) goes on.
-  return adapter.listen(respond(app, options), { port, host })
+  const { https, http2, workers } = options
+  const here = (shared: number | undefined): Promise<Listening> => {
+    const adapter =
+      options.adapter ??
+      nodeAdapter({ ...(https === undefined ? {} : { https }), ...(http2 === undefined ? {} : { http2 }) })
+    // ServeOptions extends RespondOptions: every respond option (onError, compile, ...) goes on.
+    return adapter.listen(respond(app, options), { port: shared ?? port, host })
+  }
+  if (workers === undefined) return here(undefined)
+  // loaded only when asked for: node:cluster stays out of every other app
+  return import('./cluster.js').then(({ serveCluster }) => serveCluster(workers, here))
 }

@@ -4,12 +4,12 @@
  * @since 0.1.0
  */
 import { type ChunkedBody, bytesSource, concat } from '../context/body-source.js'
-import { type Conn, makeConn, update } from '../context/conn.js'
+import { type Conn, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { type StreamSource, chunksOf } from '../context/response-body.js'
-import { rejectionResponse } from '../context/rejection.js'
 import { type RespondOptions, respond } from './respond.js'
-import { bodyBytes, toWire } from './wire.js'
+import { outgoing } from './outgoing.js'
+import { bodyBytes } from './wire.js'
 
 /**
  * What `conn` accepts besides method and URL.
@@ -125,31 +125,16 @@ export const inject = async (
   }
   const handler = respond(app, options)
   const answer = await handler(c)
-  let wire = toWire(answer, method === 'HEAD')
+  const sent = outgoing(answer, method === 'HEAD', source, handler.report)
+  const wire = sent.wire
   let rawBody: Uint8Array
   let complete = true
-  const sent = wire.body
-  if (sent === null || typeof sent === 'string' || sent instanceof Uint8Array) rawBody = bodyBytes(sent)
+  if (sent.from === undefined) rawBody = bodyBytes(sent.wire.body)
   else {
-    // opened before the head is sent, as the node adapter does: a source that throws at once is a 500
-    let from: StreamSource | undefined
-    try {
-      from = sent.open(source.signal)
-    } catch (error) {
-      handler.report?.(error, answer)
-      const failed = rejectionResponse({ _tag: 'HandlerFailed', error })
-      wire = toWire(
-        update(answer, { status: failed.status, respHeaders: failed.headers, respBody: failed.body }),
-        false,
-      )
-    }
-    if (from === undefined) rawBody = bodyBytes(wire.body as string)
-    else {
-      const got = await collect(from, source.signal)
-      if (got.failure !== undefined) handler.report?.(got.failure.error, answer)
-      rawBody = got.bytes
-      complete = got.complete
-    }
+    const got = await collect(sent.from, source.signal)
+    if (got.failure !== undefined) handler.report?.(got.failure.error, answer)
+    rawBody = got.bytes
+    complete = got.complete
   }
   // as an adapter does once the answer is written: cleanups (temporary upload files) run
   source.release()

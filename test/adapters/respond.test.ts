@@ -174,7 +174,7 @@ describe('respondOrPass', () => {
   })
 
   it('passes a miss on without its decorations, and still lets them answer early (a CORS preflight)', async () => {
-    const decorated = sap.respondOrPass(sap.cors(app, { origin: 'https://app.test' }))
+    const decorated = sap.respondOrPass(sap.cors(app, { origin: ['https://app.test'] }))
     assert.equal(await decorated(conn('GET', '/elsewhere', { headers: { origin: 'https://app.test' } })), undefined)
     const preflight = await decorated(
       conn('OPTIONS', '/users', {

@@ -1,0 +1,373 @@
+/**
+ * The fetch adapter: an app as a `(request: Request) => Promise<Response>` function, the shape
+ * that Cloudflare Workers, Deno, Bun and edge functions call. It imports no `node:` module.
+ *
+ * @since 0.3.0
+ */
+import { BodyAbortedError, BodyConsumedError, type ChunkSink, ChunkedBody, type Flow } from '../context/body-source.js'
+import { type Conn, type RequestHeaders, makeConn, update } from '../context/conn.js'
+import { type Part, isThenable } from '../context/context.js'
+import { problem, rejectionResponse } from '../context/rejection.js'
+import { type StreamSource, chunksOf } from '../context/response-body.js'
+import { type Report, failedWire, outgoing } from './outgoing.js'
+import { type RespondOptions, respond } from './respond.js'
+import { type WireResponse, toWire } from './wire.js'
+
+/** The flow of a body with nothing to deliver. */
+const NO_FLOW: Flow = Object.freeze({ pause: () => undefined, resume: () => undefined })
+
+/**
+ * The body of a `Request`, read from its `ReadableStream` only when a Part asks for it. A
+ * reader pulls, so pausing is not reading: a Part that stops at its limit leaves the rest
+ * unread, and once the answer is out the reader is cancelled. The request's own `signal`
+ * (which runtimes fire when the client goes away) is the client-gone signal.
+ */
+class RequestBody extends ChunkedBody {
+  /** Set once the answer is all sent: the request's signal firing then is no client leaving. */
+  private answered = false
+  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined = undefined
+  private stops: (() => void)[] | undefined = undefined
+  constructor(
+    private readonly request: Request,
+    private readonly declared: number | undefined,
+  ) {
+    super()
+  }
+
+  override get length(): number | undefined {
+    return this.declared
+  }
+
+  /** Calls `then` when the request's signal fires before the answer is sent (at once if it has). */
+  private onGone(then: () => void): void {
+    const signal = this.request.signal
+    if (signal.aborted) {
+      then()
+      return
+    }
+    const gone = (): void => {
+      if (!this.answered) then()
+    }
+    signal.addEventListener('abort', gone, { once: true })
+    ;(this.stops ??= []).push(() => signal.removeEventListener('abort', gone))
+  }
+
+  protected override watch(): void {
+    // Deno fires a request's signal once its answer is complete, too: that is no client leaving
+    if (!this.answered) this.onGone(() => this.abort())
+  }
+
+  protected open(sink: ChunkSink): Flow {
+    const body = this.request.body
+    if (body === null) {
+      sink.end()
+      return NO_FLOW
+    }
+    if (this.request.bodyUsed || body.locked) {
+      sink.fail(new BodyConsumedError('read before sapwood saw the request (by code in front of the handler?)'))
+      return NO_FLOW
+    }
+    const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader()
+    this.reader = reader
+    // a runtime whose body stream does not error when the client leaves still fires the signal
+    this.onGone(() => {
+      sink.fail(new BodyAbortedError())
+      reader.cancel().catch(() => undefined)
+    })
+    let paused = false
+    let reading = false
+    const pump = async (): Promise<void> => {
+      reading = true
+      try {
+        while (!paused) {
+          const { done, value } = await reader.read()
+          if (done) {
+            sink.end()
+            return
+          }
+          if (value.byteLength > 0) sink.chunk(value)
+        }
+      } catch (error) {
+        sink.fail(new BodyAbortedError({ cause: error }))
+      } finally {
+        reading = false
+      }
+    }
+    void pump()
+    return {
+      pause: () => {
+        paused = true
+      },
+      resume: () => {
+        paused = false
+        if (!reading) void pump()
+      },
+    }
+  }
+
+  /** After the answer: cleanups run, the signal is no longer watched, and no more is read. */
+  override release(): void {
+    this.answered = true
+    const stops = this.stops
+    this.stops = undefined
+    if (stops !== undefined) for (const stop of stops) stop()
+    super.release()
+    if (this.unfinished) this.reader?.cancel().catch(() => undefined)
+  }
+}
+
+/** The declared length of a request's body, when it is a plain count of bytes. */
+const declaredLength = (headers: Headers): number | undefined => {
+  const value = headers.get('content-length')
+  if (value === null || !/^\d+$/.test(value)) return undefined
+  const n = Number(value)
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+/** `cookie-pair`s joined with ', ' (a `cookie` field sent in pieces, as HTTP/2 clients do). */
+const COOKIE_COMMA = /, (?=[^\s;,=]+=)/g
+
+/**
+ * A request's headers as the Conn's record: lower-case names (a `Headers` has them so), one
+ * string each, nothing inherited. `Headers` joins a repeated field with ', ' (and gives each
+ * `set-cookie` apart: joined here with ', ' too). A `cookie` field sent in pieces (HTTP/2
+ * clients split it) is joined with '; ' as RFC 9113 §8.2.3 says: some runtimes join it with ', '
+ * and the cookie parser would read the pieces as one value. A runtime's request has no
+ * pseudo-header (a `Headers` cannot hold one), and `host` is the URL's when the runtime left it
+ * out (an HTTP/2 request's `:authority`).
+ */
+const requestHeaders = (request: Request): RequestHeaders => {
+  const out = Object.create(null) as Record<string, string>
+  for (const [name, value] of request.headers) {
+    const had = out[name]
+    out[name] = had === undefined ? value : `${had}, ${value}`
+  }
+  const cookie = out['cookie']
+  if (cookie?.includes(', ')) out['cookie'] = cookie.replace(COOKIE_COMMA, '; ')
+  if (out['host'] === undefined) {
+    const host = authorityOf(request.url)
+    if (host !== '') out['host'] = host
+  }
+  return out
+}
+
+/** The `host[:port]` of an absolute URL, or '' when it has none. */
+const authorityOf = (url: string): string => {
+  const scheme = url.indexOf('://')
+  if (scheme === -1) return ''
+  const end = url.slice(scheme + 3).search(/[/?#]/)
+  const authority = end === -1 ? url.slice(scheme + 3) : url.slice(scheme + 3, scheme + 3 + end)
+  return authority.slice(authority.lastIndexOf('@') + 1)
+}
+
+/**
+ * The request target in origin form (path and query) of a `Request`'s URL, still encoded. A
+ * runtime gives the URL serialized (`Request` parses it: dot segments are gone, and the path
+ * starts at the first '/' after the authority), so slicing it is exact, and no URL is built
+ * per request; the fragment is dropped, as a client never sends one.
+ */
+const targetOf = (url: string): string => {
+  const scheme = url.indexOf('://')
+  const slash = scheme === -1 ? -1 : url.indexOf('/', scheme + 3)
+  // not a serialized http(s) URL: makeConn parses it
+  if (slash === -1) return url
+  const hash = url.indexOf('#', slash)
+  return hash === -1 ? url.slice(slash) : url.slice(slash, hash)
+}
+
+/** An answer that a `Response` cannot carry (`websocket`): the reason, for the client. */
+const upgradeRefused = rejectionResponse(
+  problem({
+    status: 501,
+    title: 'Not Implemented',
+    detail: 'WebSocket needs the node adapter here: this server answers through a fetch handler',
+  }),
+)
+
+/** Statuses whose `Response` may not have a body (Fetch's "null body status"). */
+const nullBody = (status: number): boolean => status === 204 || status === 205 || status === 304 || status < 200
+
+/**
+ * A streamed body that sends more or fewer bytes than the `content-length` it declared: its
+ * answer is cut, so that the client sees it incomplete.
+ */
+class LengthMismatch extends Error {
+  constructor(length: number, what: 'more' | 'fewer') {
+    super(`sapwood: a streamed body declared ${length} bytes and gave ${what}`)
+    this.name = 'LengthMismatch'
+  }
+}
+
+/**
+ * A stream or a file as the `ReadableStream` of a `Response`: one chunk from the producer per
+ * `pull`, so the producer runs only as fast as the runtime takes what it sends (the runtime pulls
+ * once the client has taken the chunk before). `cancel` (the client went away) fires the Conn's
+ * signal and stops the producer; a producer's error is reported and errors the stream, so the
+ * client sees an incomplete answer. `done` runs once, when the body ended, failed or was cancelled.
+ */
+const readable = (
+  from: StreamSource,
+  length: number | undefined,
+  source: ChunkedBody,
+  failed: (error: unknown) => void,
+  done: () => void,
+): ReadableStream<Uint8Array> => {
+  const chunks = chunksOf(from, source.signal)
+  let sent = 0
+  let over = false
+  let cancelled = false
+  const finish = (): void => {
+    if (over) return
+    over = true
+    done()
+  }
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: async (controller) => {
+        try {
+          // a pull that enqueues nothing is not called again: empty chunks are skipped here
+          for (;;) {
+            const next = await chunks.next()
+            // cancelled while the producer worked: what it gave has no one to go to
+            if (cancelled) return
+            if (next.done) {
+              if (length !== undefined && sent < length && !source.signal.aborted) {
+                throw new LengthMismatch(length, 'fewer')
+              }
+              controller.close()
+              finish()
+              return
+            }
+            const chunk = next.value
+            if (chunk.byteLength === 0) continue
+            sent += chunk.byteLength
+            if (length !== undefined && sent > length) throw new LengthMismatch(length, 'more')
+            controller.enqueue(chunk)
+            return
+          }
+        } catch (error) {
+          if (cancelled) return
+          // the answer is cut: as on a connection that closes, the Conn's signal fires
+          source.abort()
+          chunks.return(undefined).then(finish, finish)
+          failed(error)
+          controller.error(error)
+        }
+      },
+      cancel: () => {
+        cancelled = true
+        source.abort()
+        // the producer may be busy: it stops at its next step, and only then is the source released
+        chunks.return(undefined).then(finish, finish)
+      },
+    },
+    // no chunk is asked for before the runtime wants one: the producer is never ahead
+    { highWaterMark: 0 },
+  )
+}
+
+/** Builds the `Response` of a laid-out answer; `body` replaces the wire's for a stream. */
+const responseOf = (wire: WireResponse, body: string | Uint8Array | ReadableStream<Uint8Array> | null): Response => {
+  const headers = new Headers()
+  const list = wire.headers
+  const status = wire.status
+  // a `Response` of a null-body status refuses a body, and its length would frame nothing
+  const bodiless = nullBody(status)
+  for (let i = 0; i < list.length; i += 2) {
+    if (bodiless && list[i] === 'content-length') continue
+    headers.append(list[i]!, list[i + 1]!)
+  }
+  return new Response(bodiless ? null : body, { status, headers })
+}
+
+const defaultReport: Report = (error, c) => console.error(`sapwood: the answer to ${c.method} ${c.path} failed:`, error)
+
+/** Lays out a final Conn as a `Response`; a stream is sent as its chunks come. */
+const send = (answer: Conn, head: boolean, source: RequestBody, report: Report): Response => {
+  const body = answer.respBody
+  if (body !== null && typeof body === 'object' && !(body instanceof Uint8Array) && body._tag === 'Upgrade') {
+    const { status, headers, body: text } = upgradeRefused
+    source.release()
+    return responseOf(toWire(update(answer, { status, respHeaders: headers, respBody: text }), head), text)
+  }
+  const out = outgoing(answer, head, source, report)
+  if (out.from === undefined) {
+    source.release()
+    return responseOf(out.wire, out.wire.body)
+  }
+  const stream = readable(
+    out.from,
+    out.length,
+    source,
+    (error) => report(error, answer),
+    () => source.release(),
+  )
+  try {
+    return responseOf(out.wire, stream)
+  } catch (error) {
+    stream.cancel().catch(() => undefined)
+    throw error
+  }
+}
+
+/** The 500 for an answer that could not be made or laid out; the error goes to `report`. */
+const failure = (c: Conn, head: boolean, source: RequestBody, report: Report, error: unknown): Response => {
+  source.release()
+  report(error, c)
+  const wire = failedWire(c, error, head)
+  return responseOf(wire, wire.body)
+}
+
+/**
+ * Makes the app a fetch handler, `(request: Request) => Promise<Response>`: what Cloudflare
+ * Workers, Deno (`Deno.serve`), Bun (`Bun.serve`) and edge functions call. The answer is the one
+ * `inject` and the node adapter give (HEAD, OPTIONS, 405 with `Allow`, problem bodies, default
+ * headers, `set-cookie` kept apart). The request body is read from `request.body` only when a
+ * Part asks for it, under each reader's limit; a streamed answer (`stream`, `sse`, `sendFile`)
+ * is a `ReadableStream` that asks the producer for one chunk each time the runtime wants one, and
+ * `c.signal` fires when the runtime fires the request's signal or cancels the answer (the client
+ * went away). A handler that throws, even outside the tree, is a 500 and reaches `onError`: the
+ * promise never rejects. A `websocket` answer is a 501 (it needs the node adapter).
+ *
+ * @example
+ * import { pipe, get, path, ok } from 'sapwood'
+ * import { toFetchHandler } from 'sapwood/fetch'
+ * const fetch = toFetchHandler(pipe(get, path('/'), ok('hello')))
+ * const res = await fetch(new Request('http://localhost/'))
+ * await res.text() // 'hello'
+ * // Workers: export default { fetch }; Deno: Deno.serve(fetch); Bun: Bun.serve({ fetch })
+ *
+ * @category adapters
+ * @since 0.3.0
+ */
+export const toFetchHandler = (
+  app: Part<Conn, Conn>,
+  options: RespondOptions = {},
+): ((request: Request) => Promise<Response>) => {
+  const handler = respond(app, options)
+  const report = handler.report ?? defaultReport
+  return async (request: Request): Promise<Response> => {
+    const source = new RequestBody(request, declaredLength(request.headers))
+    let c: Conn | undefined
+    let head = false
+    try {
+      c = makeConn({
+        method: request.method,
+        url: targetOf(request.url),
+        headers: requestHeaders(request),
+        source,
+      })
+      head = c.method === 'HEAD'
+      const out = handler(c)
+      return send(isThenable(out) ? await out : out, head, source, report)
+    } catch (error) {
+      if (c === undefined) {
+        source.release()
+        console.error('sapwood: could not read the request:', error)
+        const wire = failedWire(makeConn({ method: 'GET', url: '/', headers: {} }), error, false)
+        return responseOf(wire, wire.body)
+      }
+      return failure(c, head, source, report, error)
+    }
+  }
+}
