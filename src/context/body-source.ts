@@ -203,7 +203,9 @@ export class ServerClosingError extends Error {
 }
 
 const GONE = Symbol('gone')
-const ABORTED: AbortSignal = AbortSignal.abort(new ClientGoneError())
+// made on first use: a Worker refuses to make one while its module loads
+let aborted: AbortSignal | undefined
+const ABORTED = (): AbortSignal => (aborted ??= AbortSignal.abort(new ClientGoneError()))
 
 /** How many chunks a stream reader lets pile up before the adapter is paused. */
 const STREAM_AHEAD = 4
@@ -285,7 +287,7 @@ export abstract class ChunkedBody implements BodySource {
    */
   get signal(): AbortSignal {
     const gone = this.gone
-    if (gone === GONE) return ABORTED
+    if (gone === GONE) return ABORTED()
     if (gone !== undefined) return gone.signal
     const controller = (this.gone = new AbortController())
     this.watch()

@@ -141,6 +141,7 @@ export interface ConnInit {
 const EMPTY: Readonly<Record<string, never>> = Object.freeze(Object.create(null) as Record<string, never>)
 
 // Shared by every Conn built without a source: stateless, since a ChunkedBody remembers its readers.
+let never: AbortController | undefined
 const NO_BYTES = new Uint8Array(0)
 const NO_BODY: BodySource = Object.freeze({
   length: 0,
@@ -148,7 +149,10 @@ const NO_BODY: BodySource = Object.freeze({
   read: () => Promise.resolve(NO_BYTES),
   whenDone: () => undefined,
   stream: async function* () {},
-  signal: new AbortController().signal,
+  // made on first use: a Worker refuses an AbortController made while its module loads
+  get signal(): AbortSignal {
+    return (never ??= new AbortController()).signal
+  },
 })
 
 const parseQuery = (search: string): Query => {
