@@ -19,6 +19,12 @@ describe('package', () => {
       'dist/index.d.ts',
       'dist/testing.js',
       'dist/testing.d.ts',
+      'dist/fetch.js',
+      'dist/fetch.d.ts',
+      'dist/express.js',
+      'dist/express.d.ts',
+      'dist/fastify.js',
+      'dist/fastify.d.ts',
       'README.md',
       'LICENSE',
       'CHANGELOG.md',
@@ -47,5 +53,34 @@ describe('package', () => {
     assert.equal(tag, 'Right')
     assert.equal(del, 'function')
     assert.match(resolved, /\/dist\/index\.js$/)
+  })
+
+  it('serves sapwood/fetch, sapwood/express and sapwood/fastify from dist by name, without loading express or fastify', () => {
+    const script = `
+      import * as sap from 'sapwood'
+      import { toFetchHandler } from 'sapwood/fetch'
+      import { toExpress } from 'sapwood/express'
+      import { toFastify } from 'sapwood/fastify'
+      import { createRequire } from 'node:module'
+      const app = sap.pipe(sap.get, sap.path('/hi'), sap.ok('hi'))
+      const res = await toFetchHandler(app)(new Request('http://localhost/hi'))
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => /node_modules\\/(express|fastify)\\//.test(f))
+      console.log(JSON.stringify([res.status, await res.text(), typeof toExpress(app), typeof toFastify(app), loaded.length, import.meta.resolve('sapwood/fetch')]))
+    `
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' })
+    const [status, body, middleware, plugin, loaded, resolved] = JSON.parse(out) as [
+      number,
+      string,
+      string,
+      string,
+      number,
+      string,
+    ]
+    assert.equal(status, 200)
+    assert.equal(body, 'hi')
+    assert.equal(middleware, 'function')
+    assert.equal(plugin, 'function')
+    assert.equal(loaded, 0, 'express or fastify was loaded by sapwood')
+    assert.match(resolved, /\/dist\/fetch\.js$/)
   })
 })
