@@ -11,78 +11,9 @@ import * as sap from 'sapwood'
 import { toExpress } from 'sapwood/express'
 import { waitFor, within } from '../support/wait.js'
 
-const { choose, pipe, get, post, put, path, ok, handle } = sap
+import { LIMIT, app, seen } from '../support/mount-app.js'
 
-/** Every request in this file gives up after this long: a hung answer fails its test. */
-const LIMIT = 5_000
-
-const errors: unknown[] = []
-let producersGone = 0
-let dir = ''
-
-const app = choose([
-  pipe(get, path('/'), ok('root')),
-  pipe(get, path('/hello'), ok('hi')),
-  pipe(get, path('/go'), sap.found('/login')),
-  pipe(get, path('/away'), sap.found('https://elsewhere.test/x')),
-  pipe(get, path('/proto'), sap.found('//elsewhere.test/x')),
-  pipe(
-    post,
-    path('/json'),
-    sap.jsonBody(),
-    handle((c) => sap.json({ got: c.body })),
-  ),
-  pipe(
-    post,
-    path('/raw'),
-    sap.rawBody(),
-    handle((c) => ok(c.body)),
-  ),
-  pipe(
-    put,
-    path('/upload'),
-    sap.bodyStream(),
-    handle(async (c) => {
-      const hash = createHash('sha256')
-      let size = 0
-      for await (const chunk of c.body) {
-        size += chunk.byteLength
-        hash.update(chunk)
-      }
-      return sap.json({ size, sha256: hash.digest('hex') })
-    }),
-  ),
-  pipe(
-    get,
-    path('/events'),
-    sap.sse(async ({ send, signal }) => {
-      await send('one', { id: '1' })
-      // open until the client leaves: its signal is the only way out
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-      producersGone++
-    }),
-  ),
-  pipe(
-    get,
-    path('/file'),
-    sap.sendFile(() => join(dir, 'letters.txt')),
-  ),
-  pipe(
-    get,
-    path('/boom'),
-    handle((): never => {
-      throw new Error('boom in a handler')
-    }),
-  ),
-  pipe(
-    get,
-    path('/cookies'),
-    sap.setCookie('a', '1'),
-    sap.setCookie('b', '2'),
-    sap.setHeader('x-both', 'app'),
-    ok('two cookies'),
-  ),
-])
+const { pipe, get, path } = sap
 
 const expressErrors: unknown[] = []
 
@@ -100,7 +31,7 @@ const host = (base: string) => {
     res.setHeader('x-both', 'host')
     next()
   })
-  const mounted = toExpress(app, { onError: (error) => void errors.push(error) })
+  const mounted = toExpress(app, { onError: (error) => void seen.errors.push(error) })
   server.use(`${base}/parsed`, express.json(), mounted)
   if (base === '') server.use(mounted)
   else server.use(base, mounted)
@@ -135,10 +66,10 @@ const request = (url: string, init: RequestInit = {}): Promise<Response> =>
   fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(LIMIT), ...init })
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sapwood-express-'))
-  await writeFile(join(dir, 'letters.txt'), 'abcdefghijklmnopqrstuvwxyz')
+  seen.dir = await mkdtemp(join(tmpdir(), 'sapwood-express-'))
+  await writeFile(join(seen.dir, 'letters.txt'), 'abcdefghijklmnopqrstuvwxyz')
 })
-after(() => rm(dir, { recursive: true, force: true }))
+after(() => rm(seen.dir, { recursive: true, force: true }))
 
 for (const base of ['/api', '']) {
   describe(`toExpress mounted ${base === '' ? 'at the root' : `under ${base}`}`, () => {
@@ -208,7 +139,7 @@ for (const base of ['/api', '']) {
     })
 
     it('answers 500 (not a wait) when a body that express.json() read is asked for as bytes', async () => {
-      const before = errors.length
+      const before = seen.errors.length
       const res = await request(at('/parsed/raw'), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -216,8 +147,8 @@ for (const base of ['/api', '']) {
       })
       assert.equal(res.status, 500)
       assert.equal(res.headers.get('content-type'), 'application/problem+json')
-      assert.equal(errors.length, before + 1)
-      assert.match(String(errors.at(-1)), /body parser mounted in front/)
+      assert.equal(seen.errors.length, before + 1)
+      assert.match(String(seen.errors.at(-1)), /body parser mounted in front/)
     })
 
     it('streams a 1 MiB body to bodyStream', async () => {
@@ -235,7 +166,7 @@ for (const base of ['/api', '']) {
     })
 
     it('streams Server-Sent Events, and tells the producer when the client leaves', async () => {
-      const gone = producersGone
+      const gone = seen.producersGone
       const client = new AbortController()
       const res = await request(at('/events'), { signal: client.signal })
       assert.equal(res.status, 200)
@@ -255,7 +186,7 @@ for (const base of ['/api', '']) {
       )
       assert.match(text, /id: 1\ndata: one\n\n/)
       client.abort()
-      await waitFor(() => producersGone === gone + 1, LIMIT, "the producer's signal")
+      await waitFor(() => seen.producersGone === gone + 1, LIMIT, "the producer's signal")
     })
 
     it('sends a range of a file', async () => {
@@ -273,13 +204,13 @@ for (const base of ['/api', '']) {
     })
 
     it("answers a handler's throw with the app's 500, reported to onError, not to Express", async () => {
-      const before = errors.length
+      const before = seen.errors.length
       const res = await request(at('/boom'))
       assert.equal(res.status, 500)
       assert.equal(res.headers.get('content-type'), 'application/problem+json')
       const text = await res.text()
       assert.doesNotMatch(text, /boom in a handler|at /)
-      assert.equal(errors.length, before + 1)
+      assert.equal(seen.errors.length, before + 1)
       assert.deepEqual(expressErrors, [])
     })
 

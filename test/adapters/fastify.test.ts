@@ -11,78 +11,9 @@ import { toFastify } from 'sapwood/fastify'
 import { selfSigned } from '../support/cert.js'
 import { waitFor, within } from '../support/wait.js'
 
-const { choose, pipe, get, post, put, path, ok, handle } = sap
+import { LIMIT, app, seen } from '../support/mount-app.js'
 
-/** Every request in this file gives up after this long: a hung answer fails its test. */
-const LIMIT = 5_000
-
-const errors: unknown[] = []
-let producersGone = 0
-let dir = ''
-
-const app = choose([
-  pipe(get, path('/'), ok('root')),
-  pipe(get, path('/hello'), ok('hi')),
-  pipe(get, path('/go'), sap.found('/login')),
-  pipe(get, path('/away'), sap.found('https://elsewhere.test/x')),
-  pipe(get, path('/proto'), sap.found('//elsewhere.test/x')),
-  pipe(
-    post,
-    path('/json'),
-    sap.jsonBody(),
-    handle((c) => sap.json({ got: c.body })),
-  ),
-  pipe(
-    post,
-    path('/raw'),
-    sap.rawBody(),
-    handle((c) => ok(c.body)),
-  ),
-  pipe(
-    put,
-    path('/upload'),
-    sap.bodyStream(),
-    handle(async (c) => {
-      const hash = createHash('sha256')
-      let size = 0
-      for await (const chunk of c.body) {
-        size += chunk.byteLength
-        hash.update(chunk)
-      }
-      return sap.json({ size, sha256: hash.digest('hex') })
-    }),
-  ),
-  pipe(
-    get,
-    path('/events'),
-    sap.sse(async ({ send, signal }) => {
-      await send('one', { id: '1' })
-      // open until the client leaves: its signal is the only way out
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-      producersGone++
-    }),
-  ),
-  pipe(
-    get,
-    path('/file'),
-    sap.sendFile(() => join(dir, 'letters.txt')),
-  ),
-  pipe(
-    get,
-    path('/boom'),
-    handle((): never => {
-      throw new Error('boom in a handler')
-    }),
-  ),
-  pipe(
-    get,
-    path('/cookies'),
-    sap.setCookie('a', '1'),
-    sap.setCookie('b', '2'),
-    sap.setHeader('x-both', 'app'),
-    ok('two cookies'),
-  ),
-])
+const { choose, pipe, get, path, ok, handle } = sap
 
 const fastifyErrors: unknown[] = []
 
@@ -109,7 +40,7 @@ const host = async (prefix: string): Promise<FastifyInstance> => {
     })
   }
   await server.register(
-    toFastify(app, { onError: (error) => void errors.push(error) }),
+    toFastify(app, { onError: (error) => void seen.errors.push(error) }),
     prefix === '' ? {} : { prefix },
   )
   server.post('/outside', (request) => ({ outside: request.body }))
@@ -120,10 +51,10 @@ const request = (url: string, init: RequestInit = {}): Promise<Response> =>
   fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(LIMIT), ...init })
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sapwood-fastify-'))
-  await writeFile(join(dir, 'letters.txt'), 'abcdefghijklmnopqrstuvwxyz')
+  seen.dir = await mkdtemp(join(tmpdir(), 'sapwood-fastify-'))
+  await writeFile(join(seen.dir, 'letters.txt'), 'abcdefghijklmnopqrstuvwxyz')
 })
-after(() => rm(dir, { recursive: true, force: true }))
+after(() => rm(seen.dir, { recursive: true, force: true }))
 
 for (const prefix of ['/api', '']) {
   describe(`toFastify registered ${prefix === '' ? 'at the root' : `under ${prefix}`}`, () => {
@@ -222,7 +153,7 @@ for (const prefix of ['/api', '']) {
     })
 
     it('streams Server-Sent Events, and tells the producer when the client leaves', async () => {
-      const gone = producersGone
+      const gone = seen.producersGone
       const client = new AbortController()
       const res = await request(at('/events'), { signal: client.signal })
       assert.equal(res.status, 200)
@@ -242,7 +173,7 @@ for (const prefix of ['/api', '']) {
       )
       assert.match(text, /id: 1\ndata: one\n\n/)
       client.abort()
-      await waitFor(() => producersGone === gone + 1, LIMIT, "the producer's signal")
+      await waitFor(() => seen.producersGone === gone + 1, LIMIT, "the producer's signal")
     })
 
     it('sends a range of a file', async () => {
@@ -260,13 +191,13 @@ for (const prefix of ['/api', '']) {
     })
 
     it("answers a handler's throw with the app's 500, reported to onError, not to Fastify", async () => {
-      const before = errors.length
+      const before = seen.errors.length
       const res = await request(at('/boom'))
       assert.equal(res.status, 500)
       assert.equal(res.headers.get('content-type'), 'application/problem+json')
       const text = await res.text()
       assert.doesNotMatch(text, /boom in a handler|at /)
-      assert.equal(errors.length, before + 1)
+      assert.equal(seen.errors.length, before + 1)
       assert.deepEqual(fastifyErrors, [])
     })
 
