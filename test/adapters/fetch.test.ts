@@ -2,18 +2,18 @@ import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { builtinModules, createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
-import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 import * as sap from 'sapwood'
 import { toFetchHandler } from 'sapwood/fetch'
 import { inject, type InjectResponse } from 'sapwood/testing'
+import { bridge } from '../support/fetch-bridge.js'
 import { sleep, waitFor, within } from '../support/wait.js'
 
 const { choose, pipe, get, post, path, ok, handle } = sap
@@ -788,46 +788,6 @@ describe('toFetchHandler', () => {
         ),
       ),
     ])
-
-    /** What a runtime does: a Request from the socket's request, the Response written back, backpressure kept. */
-    const bridge =
-      (fetch: (request: Request) => Promise<Response>) => async (req: IncomingMessage, res: ServerResponse) => {
-        const client = new AbortController()
-        res.on('close', () => {
-          if (!res.writableFinished) client.abort()
-        })
-        const headers = new Headers()
-        for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-        const bodied = req.method !== 'GET' && req.method !== 'HEAD'
-        const response = await fetch(
-          new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-            method: req.method ?? 'GET',
-            headers,
-            body: bodied ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
-            duplex: 'half',
-            signal: client.signal,
-          }),
-        )
-        const head: string[] = []
-        response.headers.forEach((value, name) => {
-          if (name !== 'set-cookie') head.push(name, value)
-        })
-        for (const cookie of response.headers.getSetCookie()) head.push('set-cookie', cookie)
-        res.writeHead(response.status, head)
-        if (response.body === null) return void res.end()
-        const reader = response.body.getReader()
-        client.signal.addEventListener('abort', () => void reader.cancel())
-        try {
-          for (;;) {
-            const { done, value } = await reader.read()
-            if (done || res.destroyed) break
-            if (!res.write(value)) await new Promise((r) => (res.once('drain', r), res.once('close', r)))
-          }
-          res.end()
-        } catch {
-          res.destroy()
-        }
-      }
 
     before(async () => {
       server = createServer((req, res) => void bridge(toFetchHandler(app))(req, res))
