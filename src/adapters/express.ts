@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Conn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
-import { mountListener } from './node.js'
+import { mountListener } from './node-mount.js'
 import { type RespondOptions, respondOrPass } from './respond.js'
 
 /**

@@ -8,7 +8,7 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import type { Conn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
-import { mountListener } from './node.js'
+import { mountListener } from './node-mount.js'
 import { type RespondOptions, respondOrPass } from './respond.js'
 
 /**

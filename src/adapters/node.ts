@@ -4,12 +4,11 @@
  *
  * @since 0.1.0
  */
-import { open } from 'node:fs/promises'
 import * as http from 'node:http'
 import * as http2 from 'node:http2'
 import * as https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import type { Duplex, Readable } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import {
   BodyAbortedError,
   BodyConsumedError,
@@ -18,21 +17,14 @@ import {
   ChunkedBody,
   type Flow,
 } from '../context/body-source.js'
-import { type Conn, type RequestHeaders, makeConn, update } from '../context/conn.js'
+import { type Conn, type RequestHeaders, makeConn } from '../context/conn.js'
 import type { Part } from '../context/context.js'
 import { isThenable } from '../context/context.js'
 import { type Rejection, badRequest, problem, rejectionResponse } from '../context/rejection.js'
 import type { Adapter, Listening, ListenOptions } from './adapter.js'
-import { type Handler, type RespondOptions, type respondOrPass, respond } from './respond.js'
-import {
-  type Body,
-  type FileBody,
-  type StreamSource,
-  type UpgradeBody,
-  chunksOf,
-  isReadableStream,
-} from '../context/response-body.js'
-import { drained } from '../internal/drained.js'
+import { type Handler, type RespondOptions, respond } from './respond.js'
+import type { Body, UpgradeBody } from '../context/response-body.js'
+import { type Opened, type Report, type ServerState, defaultReport, stream, unmanaged } from './node-stream.js'
 import { toWire } from './wire.js'
 import { sessionOf } from '../combinators/websocket.js'
 import { WebSockets, handshakeLines } from './node-upgrade.js'
@@ -40,7 +32,8 @@ import { WebSockets, handshakeLines } from './node-upgrade.js'
 // One object per request, nothing else made unless a Part reads the body. Reading starts node's
 // flowing mode; `ChunkedBody` pauses the request when no reader wants more, so a reader that
 // stops at its limit leaves the rest unread (and unbuffered) on the socket.
-class RequestBody extends ChunkedBody implements Flow {
+/** @internal node's request as a body source (also read by the mounts) */
+export class RequestBody extends ChunkedBody implements Flow {
   private onData: ((chunk: Buffer) => void) | undefined = undefined
   constructor(
     private readonly req: http.IncomingMessage,
@@ -206,7 +199,7 @@ HeaderRecord.prototype = Object.create(null) as object
  * `Host`: they are left out, and `:authority` is the `host` (RFC 9113 §8.3.1), so that `host()`
  * and every other Part read an HTTP/2 request as they read an HTTP/1.1 one.
  */
-const requestHeaders = (req: http.IncomingMessage): RequestHeaders => {
+export const requestHeaders = (req: http.IncomingMessage): RequestHeaders => {
   const h = req.headers
   const out = new HeaderRecord()
   for (const name in h) {
@@ -224,191 +217,11 @@ const requestHeaders = (req: http.IncomingMessage): RequestHeaders => {
 const connOf = (req: http.IncomingMessage, body: ChunkedBody): Conn =>
   makeConn({ method: req.method ?? 'GET', url: req.url ?? '/', headers: requestHeaders(req), source: body })
 
-/** What a listener knows of its server: whether `close()` has begun, and the streams being sent. */
-interface ServerState {
-  closing: boolean
-  /** The bodies of the answers still streaming: `close()` fires their signals. */
-  readonly streaming: Set<ChunkedBody>
-}
-
-/** The state of a server that sapwood does not close (`nodeListener` in the user's server). */
-const unmanaged = (): ServerState => ({ closing: false, streaming: new Set() })
-
-type Report = (error: unknown, conn: Conn) => void
-
-const defaultReport: Report = (error, c) => console.error(`sapwood: the answer to ${c.method} ${c.path} failed:`, error)
-
-const isNodeReadable = (u: unknown): u is Readable =>
-  typeof (u as Readable).pipe === 'function' && typeof (u as Readable).on === 'function'
-
-/** Writes chunks as they come, waiting while the client is slow; stops when it is gone. */
-const pump = async (
-  res: http.ServerResponse,
-  chunks: AsyncIterable<Uint8Array | string>,
-  length: number | undefined,
-): Promise<void> => {
-  let sent = 0
-  for await (const chunk of chunks) {
-    // a client gone ends the loop; a producer told to stop by close() may still say goodbye
-    if (res.destroyed) return
-    if (chunk.length === 0) continue
-    if (length !== undefined) {
-      sent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
-      if (sent > length) throw new LengthMismatch(length, 'more')
-    }
-    if (!res.write(chunk)) await drained(res)
-  }
-  if (length !== undefined && sent < length && !res.destroyed) throw new LengthMismatch(length, 'fewer')
-}
-
-/**
- * A stream that sends more or fewer bytes than the `content-length` it declared: its answer is
- * cut, since the extra bytes would be read as the next answer on the connection.
- */
-class LengthMismatch extends Error {
-  constructor(length: number, what: 'more' | 'fewer') {
-    super(`sapwood: a streamed body declared ${length} bytes and gave ${what}`)
-    this.name = 'LengthMismatch'
-  }
-}
-
-/** Pipes a node stream (a file) into the response; settles when it ends, fails or the client leaves. */
-const pipeTo = (res: http.ServerResponse, from: Readable, length: number | undefined): Promise<void> =>
-  new Promise((resolve, reject) => {
-    let sent = 0
-    const closed = (): void => {
-      from.destroy()
-      resolve()
-    }
-    from.on('error', (error) => {
-      res.off('close', closed)
-      reject(error)
-    })
-    if (length !== undefined) {
-      from.on('data', (chunk: Buffer | string) => {
-        sent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
-        if (sent > length) from.destroy(new LengthMismatch(length, 'more'))
-      })
-    }
-    from.on('end', () => {
-      res.off('close', closed)
-      if (length !== undefined && sent < length && !res.destroyed) reject(new LengthMismatch(length, 'fewer'))
-      else resolve()
-    })
-    res.on('close', closed)
-    from.pipe(res, { end: false })
-  })
-
-/** How much of a file is read at once. */
-const FILE_CHUNK = 64 * 1024
-
-/** Resolves once node is done with a written chunk (its buffer may be reused), or the response closed. */
-const written = (res: http.ServerResponse, chunk: Uint8Array): Promise<void> =>
-  new Promise((resolve) => {
-    if (res.destroyed) return resolve()
-    const done = (): void => {
-      res.off('close', done)
-      resolve()
-    }
-    res.on('close', done)
-    res.write(chunk, done)
-  })
-
-/**
- * Sends `length` bytes of a file from `offset`, read into two buffers made once per answer: one
- * is read into while the other is written, and a buffer is reused only once node is done with
- * it. A file stream would make a fresh 64 KiB buffer per chunk: measured on a 1 MiB file over
- * keep-alive (bench/README.md), this answers 1.4x as many requests, with a quarter of the
- * garbage collections, and a slow reader costs two buffers, not what the socket has not taken.
- * A file that shrank since it was measured gives fewer bytes: the answer is then cut.
- */
-const sendFileRange = async (res: http.ServerResponse, path: string, offset: number, length: number): Promise<void> => {
-  const file = await open(path, 'r')
-  try {
-    const size = Math.min(FILE_CHUNK, length)
-    const buffers = [Buffer.allocUnsafeSlow(size), length > size ? Buffer.allocUnsafeSlow(size) : undefined]
-    let position = offset
-    let left = length
-    let turn = 0
-    let writing: Promise<void> | undefined
-    while (left > 0) {
-      if (res.destroyed) return
-      const buffer = buffers[turn]!
-      const { bytesRead } = await file.read(buffer, 0, Math.min(size, left), position)
-      if (bytesRead === 0) throw new LengthMismatch(length, 'fewer')
-      position += bytesRead
-      left -= bytesRead
-      const before = writing
-      writing = written(res, bytesRead === buffer.byteLength ? buffer : buffer.subarray(0, bytesRead))
-      // the other buffer is read into next: node must be done with it
-      if (before !== undefined) await before
-      turn ^= 1
-    }
-    await writing
-  } finally {
-    await file.close()
-  }
-}
-
-/** What to send after the head: a file, or a stream's source once opened. */
-type Opened = { readonly file: FileBody } | { readonly from: StreamSource; readonly length: number | undefined }
-
-/**
- * Sends a stream or a file after the head: backpressure honoured, the producer told (its
- * signal) when the client leaves or the server closes. A producer's error cuts the response (the
- * client sees it incomplete, not as a whole one) and is reported.
- */
-const stream = (
-  res: http.ServerResponse,
-  c: Conn,
-  opened: Opened,
-  source: ChunkedBody,
-  server: ServerState,
-  report: Report,
-): void => {
-  const done = (): void => {
-    server.streaming.delete(source)
-    source.release()
-    if (res.destroyed) return
-    // A stream that began before close() was kept alive: once it ends, its connection must
-    // close too, or close() would wait for the keep-alive timeout.
-    if (server.closing) {
-      const socket = res.socket // node detaches it from the response on 'finish'
-      res.once('finish', () => socket?.destroySoon())
-    }
-    res.end()
-  }
-  const failed = (error: unknown): void => {
-    server.streaming.delete(source)
-    source.release()
-    res.destroy()
-    report(error, c)
-  }
-  server.streaming.add(source)
-  let sending: Promise<void>
-  try {
-    if ('file' in opened) {
-      const { path, offset, length } = opened.file
-      sending = sendFileRange(res, path, offset, length)
-    } else {
-      const { from, length } = opened
-      sending = isReadableStream(from)
-        ? pump(res, chunksOf(from), length)
-        : isNodeReadable(from)
-          ? pipeTo(res, from, length)
-          : pump(res, from, length)
-    }
-  } catch (error) {
-    failed(error)
-    return
-  }
-  sending.then(done, failed)
-}
-
 const isUpgrade = (body: Body): body is UpgradeBody =>
   typeof body === 'object' && body !== null && !(body instanceof Uint8Array) && body._tag === 'Upgrade'
 
-const fail = (res: http.ServerResponse, error: unknown, server: ServerState): void => {
+/** @internal answers a failure to write: a 500, or a cut connection once the head is out */
+export const fail = (res: http.ServerResponse, error: unknown, server: ServerState): void => {
   console.error('sapwood: could not write the response:', error)
   answerFailure(res, error, server)
 }
@@ -425,7 +238,8 @@ const answerFailure = (res: http.ServerResponse, error: unknown, server: ServerS
   res.end(body)
 }
 
-const write = (
+/** @internal writes a final Conn on a node response */
+export const write = (
   res: http.ServerResponse,
   c: Conn,
   head: boolean,
@@ -681,161 +495,6 @@ export const toNodeHandler = (
   app: Part<Conn, Conn>,
   options: RespondOptions = {},
 ): ((req: http.IncomingMessage, res: http.ServerResponse) => void) => nodeListener(respond(app, options))
-
-/**
- * @internal How a framework hands one request to an app mounted inside it (`sapwood/express`,
- * `sapwood/fastify`).
- */
-export interface Mount {
-  /** The URL the app routes on: the request's, less the mount path. */
-  readonly url: string
-  /** The mount path as the client wrote it ('' at the root), put in front of a redirect to a path of the app. */
-  readonly base: string
-  /** Gives the request back to the framework: no branch of the app matched it. */
-  readonly pass: () => void
-  /** Called once before anything is written (Fastify's `reply.hijack()`). */
-  readonly claim?: () => void
-}
-
-/**
- * A redirect to a path of the mounted app (`/login`; not `//host/...` nor `https://...`) gets the
- * mount path in front, so that it stays inside the mount.
- */
-const withinMount = (c: Conn, base: string): Conn => {
-  const location = c.respHeaders['location']
-  if (base === '' || location === undefined) return c
-  // `//host` and `/\host` are read by browsers as another host: left as the app wrote them
-  const inside = (l: string): string =>
-    l.charCodeAt(0) === 47 && l.charCodeAt(1) !== 47 && l.charCodeAt(1) !== 92 ? base + l : l
-  const moved = typeof location === 'string' ? inside(location) : location.map(inside)
-  return update(c, { respHeaders: { ...c.respHeaders, location: moved } })
-}
-
-/**
- * Headers that the framework set before the app answered (Express's `X-Powered-By`, a CORS or
- * session middleware's) stay, under the app's own of the same name, except `Set-Cookie`, whose
- * lines add up. node 20's `writeHead`, given a list while headers are set, sets its pairs one by
- * one, so that only the last line of a repeated name would be sent: those leave the list and are
- * set on the response as arrays first.
- */
-const underHost = (res: http.ServerResponse, c: Conn): Conn => {
-  const h = c.respHeaders
-  let kept: Record<string, string | readonly string[]> | undefined
-  for (const name in h) {
-    const value = h[name]!
-    // the framing is the adapter's (toWire drops these), a single value goes in the list
-    if (name === 'content-length' || name === 'transfer-encoding') continue
-    if (name !== 'set-cookie' && typeof value === 'string') continue
-    if (name === 'set-cookie') {
-      // appendHeader, not in every node 20 (nor on HTTP/2 responses before 20.12)
-      const before = res.getHeader(name)
-      res.setHeader(name, before === undefined ? value : ([] as string[]).concat(before as string | string[], value))
-    } else res.setHeader(name, value)
-    if (kept === undefined) kept = { ...h }
-    delete kept[name]
-  }
-  return kept === undefined ? c : update(c, { respHeaders: kept })
-}
-
-/** @internal What `mountListener` makes: the listener, and `close()` for the host's shutdown. */
-export interface MountListener {
-  (req: http.IncomingMessage, res: http.ServerResponse, mount: Mount): void
-  /**
-   * The host is closing: answers from now on close their connections, and the producers of the
-   * streams being sent (SSE) are told to stop (their signal fires), so that those answers end.
-   */
-  close(): void
-}
-
-/** A mounted request whose answer failed: claimed (unless it was), then a 500 or a cut. */
-const mountFailed = (
-  res: http.ServerResponse,
-  body: ChunkedBody,
-  mount: Mount,
-  claimed: boolean,
-  error: unknown,
-  server: ServerState,
-): void => {
-  body.release()
-  try {
-    if (!claimed) mount.claim?.()
-  } catch {
-    // the framework would not let go of the response: the 500 goes out on it all the same
-  }
-  fail(res, error, server)
-}
-
-/** Passes a mounted request on, or writes its answer; never throws (it runs in a promise's callback too). */
-const settleMounted = (
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  body: ChunkedBody,
-  mount: Mount,
-  c: Conn | undefined,
-  server: ServerState,
-  report: Report,
-): void => {
-  if (c === undefined) {
-    body.release()
-    try {
-      mount.pass()
-    } catch (error) {
-      mountFailed(res, body, mount, false, error, server)
-    }
-    return
-  }
-  try {
-    mount.claim?.()
-  } catch (error) {
-    mountFailed(res, body, mount, true, error, server)
-    return
-  }
-  let out: Conn
-  try {
-    // a header value that node refuses throws here: a 500, as in `write`
-    out = underHost(res, withinMount(c, mount.base))
-  } catch (error) {
-    mountFailed(res, body, mount, true, error, server)
-    return
-  }
-  write(res, out, req.method === 'HEAD', server, body, report)
-}
-
-/**
- * @internal The listener of a mounted app: runs a `respondOrPass` handler on node's request and
- * writes its answer as `nodeListener` does, or calls `mount.pass()` when no branch matched (the
- * body is then left as it is for the framework). Not on `serve`'s path: a mount pays for its
- * `Mount` and the redirect check, a plain server does not. Passing a miss on costs 140-175 ns
- * with the 302-route app, measured alone (bench/mounts.ts).
- */
-export const mountListener = (handler: ReturnType<typeof respondOrPass>): MountListener => {
-  const server = unmanaged()
-  const report = handler.report
-  const listen = (req: http.IncomingMessage, res: http.ServerResponse, mount: Mount): void => {
-    const body = new RequestBody(req, res)
-    let out: Conn | undefined | PromiseLike<Conn | undefined>
-    try {
-      out = handler(
-        makeConn({ method: req.method ?? 'GET', url: mount.url, headers: requestHeaders(req), source: body }),
-      )
-    } catch (error) {
-      mountFailed(res, body, mount, false, error, server)
-      return
-    }
-    if (isThenable(out)) {
-      out.then(
-        (c) => settleMounted(req, res, body, mount, c, server, report),
-        (error: unknown) => mountFailed(res, body, mount, false, error, server),
-      )
-    } else settleMounted(req, res, body, mount, out, server, report)
-  }
-  return Object.assign(listen, {
-    close: (): void => {
-      server.closing = true
-      for (const source of server.streaming) source.abort(new ServerClosingError())
-    },
-  })
-}
 
 /**
  * Server settings of the node adapter; the defaults bound every wait and every header.
