@@ -281,3 +281,21 @@ const runAutocannon = async (spec: LoadSpec, server?: Running): Promise<LoadResu
 /** Runs a load generator, pinned to its own core, against a server. */
 export const runLoad = (generator: LoadGenerator, spec: LoadSpec, server?: Running): Promise<LoadResult> =>
   generator === 'wrk' ? runWrk(spec, server) : runAutocannon(spec, server)
+
+/**
+ * Runs a benchmark's `main`, stopping every process it started when it ends, fails, or is
+ * interrupted (Ctrl-C kills them at once).
+ */
+export const runBench = async (main: () => Promise<void>): Promise<void> => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllNow()
+      process.exit(130)
+    })
+  }
+  try {
+    await main()
+  } finally {
+    await stopAll()
+  }
+}

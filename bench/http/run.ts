@@ -19,11 +19,10 @@ import {
   type LoadResult,
   PINNED,
   type Running,
-  killAllNow,
   runLoad,
   startServer,
   stop,
-  stopAll,
+  runBench,
 } from './processes.js'
 import { env, kib, log, machine, median, mib, ratio, sapwoodVersion, thousands, writeSection } from './report.js'
 import {
@@ -342,15 +341,4 @@ const main = async (): Promise<void> => {
   if (process.argv.includes('--write')) writeSection('http', text)
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAllNow()
-    process.exit(130)
-  })
-}
-
-try {
-  await main()
-} finally {
-  await stopAll()
-}
+await runBench(main)

@@ -31,12 +31,11 @@ import {
   type LoadResult,
   type Running,
   cpuSeconds,
-  killAllNow,
   runLoad,
   startClient,
   startServer,
   stop,
-  stopAll,
+  runBench,
 } from './processes.js'
 import { env, kib, log, machine, median, mib, ratio, sapwoodVersion, thousands, writeSection } from './report.js'
 import { benchVersion } from './scenarios.js'
@@ -553,15 +552,4 @@ const main = async (): Promise<void> => {
   if (process.argv.includes('--write')) writeSection('streaming', text.trimEnd())
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAllNow()
-    process.exit(130)
-  })
-}
-
-try {
-  await main()
-} finally {
-  await stopAll()
-}
+await runBench(main)

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test'
 import express from 'express'
 import * as sap from 'sapwood'
 import { toExpress } from 'sapwood/express'
-import { waitFor, within } from '../support/wait.js'
+import { within } from '../support/wait.js'
 
-import { LIMIT, app, seen } from '../support/mount-app.js'
+import { LIMIT, app, seen, sharedCases } from '../support/mount-app.js'
 
 const { pipe, get, path } = sap
 
@@ -165,54 +165,7 @@ for (const base of ['/api', '']) {
       })
     })
 
-    it('streams Server-Sent Events, and tells the producer when the client leaves', async () => {
-      const gone = seen.producersGone
-      const client = new AbortController()
-      const res = await request(at('/events'), { signal: client.signal })
-      assert.equal(res.status, 200)
-      assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8')
-      const reader = res.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>
-      let text = ''
-      await within(
-        (async () => {
-          while (!text.includes('data: one\n\n')) {
-            const { value, done } = await reader.read()
-            if (done) break
-            text += new TextDecoder().decode(value)
-          }
-        })(),
-        LIMIT,
-        'the first event',
-      )
-      assert.match(text, /id: 1\ndata: one\n\n/)
-      client.abort()
-      await waitFor(() => seen.producersGone === gone + 1, LIMIT, "the producer's signal")
-    })
-
-    it('sends a range of a file', async () => {
-      const res = await request(at('/file'), { headers: { range: 'bytes=2-5' } })
-      assert.equal(res.status, 206)
-      assert.equal(res.headers.get('content-range'), 'bytes 2-5/26')
-      assert.equal(await res.text(), 'cdef')
-    })
-
-    it('answers HEAD with the headers of GET and no body', async () => {
-      const res = await request(at('/hello'), { method: 'HEAD' })
-      assert.equal(res.status, 200)
-      assert.equal(res.headers.get('content-length'), '2')
-      assert.equal(await res.text(), '')
-    })
-
-    it("answers a handler's throw with the app's 500, reported to onError, not to Express", async () => {
-      const before = seen.errors.length
-      const res = await request(at('/boom'))
-      assert.equal(res.status, 500)
-      assert.equal(res.headers.get('content-type'), 'application/problem+json')
-      const text = await res.text()
-      assert.doesNotMatch(text, /boom in a handler|at /)
-      assert.equal(seen.errors.length, before + 1)
-      assert.deepEqual(expressErrors, [])
-    })
+    sharedCases(at, request, expressErrors)
 
     it("sends each Set-Cookie on its own line, after those set in front, and keeps Express's headers", async () => {
       const res = await request(at('/cookies'))

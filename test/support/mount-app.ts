@@ -1,8 +1,11 @@
 // The app that the Express and Fastify mount tests serve, and what it records: the errors its
 // onError saw, and how many SSE producers saw their signal fire.
+import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
+import { it } from 'node:test'
 import * as sap from 'sapwood'
+import { waitFor, within } from './wait.js'
 
 const { choose, pipe, get, post, put, path, ok, handle } = sap
 
@@ -75,3 +78,62 @@ export const app = choose([
     ok('two cookies'),
   ),
 ])
+
+/**
+ * The cases every mount answers alike, registered where it is called: `at` makes a URL under the
+ * mount, and `hostErrors` is what the host's own error handler saw.
+ */
+export const sharedCases = (
+  at: (target: string) => string,
+  request: (url: string, init?: RequestInit) => Promise<Response>,
+  hostErrors: readonly unknown[],
+): void => {
+  it('streams Server-Sent Events, and tells the producer when the client leaves', async () => {
+    const gone = seen.producersGone
+    const client = new AbortController()
+    const res = await request(at('/events'), { signal: client.signal })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+    const reader = res.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>
+    let text = ''
+    await within(
+      (async () => {
+        while (!text.includes('data: one\n\n')) {
+          const { value, done } = await reader.read()
+          if (done) break
+          text += new TextDecoder().decode(value)
+        }
+      })(),
+      LIMIT,
+      'the first event',
+    )
+    assert.match(text, /id: 1\ndata: one\n\n/)
+    client.abort()
+    await waitFor(() => seen.producersGone === gone + 1, LIMIT, "the producer's signal")
+  })
+
+  it('sends a range of a file', async () => {
+    const res = await request(at('/file'), { headers: { range: 'bytes=2-5' } })
+    assert.equal(res.status, 206)
+    assert.equal(res.headers.get('content-range'), 'bytes 2-5/26')
+    assert.equal(await res.text(), 'cdef')
+  })
+
+  it('answers HEAD with the headers of GET and no body', async () => {
+    const res = await request(at('/hello'), { method: 'HEAD' })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-length'), '2')
+    assert.equal(await res.text(), '')
+  })
+
+  it("answers a handler's throw with the app's 500, reported to onError, not to the host", async () => {
+    const before = seen.errors.length
+    const res = await request(at('/boom'))
+    assert.equal(res.status, 500)
+    assert.equal(res.headers.get('content-type'), 'application/problem+json')
+    const text = await res.text()
+    assert.doesNotMatch(text, /boom in a handler|at /)
+    assert.equal(seen.errors.length, before + 1)
+    assert.deepEqual(hostErrors, [])
+  })
+}
