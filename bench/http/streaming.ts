@@ -339,7 +339,7 @@ const slowSection = async (files: Files): Promise<string[]> => {
   const runs: SlowRun[] = []
   for (const [what, path] of [
     [`\`stream\` of a generator of 64 KiB chunks (chunked)`, '/stream'],
-    ['`sendFile` of a 100 MB file', '/big'],
+    [`\`sendFile\` of a ${SLOW_MB} MB file`, '/big'],
   ] as const) {
     try {
       const r = await slowRun(what, path, files)
