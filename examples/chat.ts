@@ -5,9 +5,11 @@
 //      curl -i localhost:4000/messages -H 'content-type: application/json' -d '{"name":"ada","text":"hi"}'
 import { fileURLToPath } from 'node:url'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { Type } from '@sinclair/typebox'
 
-const { choose, pipe, get, post, path, channel, sse, sendFile, jsonBody, handle, created, json } = sap
+const { choose, pipe, get, post, path, channel, sse, jsonBody, handle, created, json } = sap
+const { sendFile } = sapNode
 
 /** What a client posts: who, and one line of text (not blank). */
 const NewMessage = Type.Object(
@@ -29,7 +31,7 @@ export interface Message {
 
 /** Options of `makeApp`. */
 export interface ChatOptions {
-  /** What carries the room: default this process's memory; `await sap.redisHub(url)` to share it. */
+  /** What carries the room: default this process's memory; `await sapNode.redisHub(url)` to share it. */
   readonly hub?: sap.Hub
   /** How many messages the room keeps for clients that reconnect, and for newcomers (default 100). */
   readonly history?: number
@@ -106,7 +108,7 @@ export const app = makeApp()
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const redisUrl = process.env['REDIS_URL']
-  const hub = redisUrl === undefined ? undefined : await sap.redisHub(redisUrl)
+  const hub = redisUrl === undefined ? undefined : await sapNode.redisHub(redisUrl)
   const server = await sap.serve(hub === undefined ? app : makeApp({ hub }))
   console.log(`sapwood chat listening on ${server.url}${hub === undefined ? '' : ' (the room is shared over Redis)'}`)
   const stop = (): void => {

@@ -99,15 +99,6 @@ export {
   rawBody,
   textBody,
 } from './combinators/body.js'
-// -- multipart
-export {
-  type IncomingFile,
-  type Multipart,
-  type MultipartOptions,
-  type MultipartStreamOptions,
-  type UploadedFile,
-  multipartBody,
-} from './combinators/multipart.js'
 // -- cookies
 export {
   type CookieAttributes,
@@ -149,22 +140,10 @@ export {
   type WebSocketPeer,
   websocket,
 } from './combinators/websocket.js'
-export { type NodeUpgradeListener, nodeUpgradeListener } from './adapters/node.js'
-// -- compress
-export { type CompressEncoding, type CompressOptions, compress } from './combinators/compress.js'
-// -- files
-export {
-  type PrecompressedEncoding,
-  type SendFileOptions,
-  type ServeDirOptions,
-  sendFile,
-  serveDir,
-} from './combinators/files.js'
 // -- channel
 export { type Channel, type ChannelOptions, channel } from './channel/channel.js'
 export { type Hub, type HubListener, type HubSubscription, HubClosedError } from './channel/hub.js'
 export { memoryHub } from './channel/memory.js'
-export { type RedisHubOptions, redisHub } from './channel/redis.js'
 export { type Subscription, ChannelOverflowError } from './channel/subscription.js'
 // -- sse
 export {
@@ -176,9 +155,10 @@ export {
   sse,
 } from './combinators/sse.js'
 
-export type { Adapter, ListenOptions, Listening } from './adapters/adapter.js'
+export type { Adapter, ListenOptions, Listening, TlsOptions } from './adapters/adapter.js'
 export { type Handler, type RespondOptions, respond, respondOrPass } from './adapters/respond.js'
-export { type NodeAdapterOptions, nodeAdapter, nodeListener, toNodeHandler } from './adapters/node.js'
+export { type BunAdapterOptions, type BunServer, bunAdapter } from './adapters/bun.js'
+export { type DenoAdapterOptions, type DenoServer, denoAdapter } from './adapters/deno.js'
 export { type ServeOptions, serve } from './serve.js'
 export { type CompileOptions, type Plan, compile } from './compile/trie.js'
 export { type Explanation, type Route, type TraceStep, explain, routes, warnings } from './compile/inspect.js'

@@ -1,5 +1,6 @@
 /**
- * `sapwood/node`: what needs node's own modules (node:http, node:fs, node:zlib, node:cluster).
+ * `sapwood/node`: what needs node's own modules (node:http, node:fs, node:zlib, node:cluster)
+ * or a package made for node (`ws`, busboy, ioredis).
  * Node runs all of it; Bun and Deno run all of it but `nodeAdapter` through their node
  * compatibility; a Worker runs none of it. The main entry (`sapwood`) imports no `node:` module.
  *
@@ -33,3 +34,5 @@ export {
 } from './combinators/multipart.js'
 // -- compress
 export { type CompressEncoding, type CompressOptions, compress } from './combinators/compress.js'
+// -- a channel hub over Redis (ioredis)
+export { type RedisHubOptions, redisHub } from './channel/redis.js'

@@ -39,3 +39,24 @@ export interface Adapter<Native = unknown> {
   readonly name: string
   listen(handler: Handler, options: ListenOptions): Promise<Listening<Native>>
 }
+
+/**
+ * A TLS certificate and its private key (PEM, as text or bytes), for `serve`'s `https` on every
+ * runtime. The node adapter takes any option of node's `https.createServer` besides.
+ *
+ * @example
+ * import { readFileSync } from 'node:fs'
+ * import type { TlsOptions } from 'sapwood'
+ * const tls: TlsOptions = { key: readFileSync('key.pem'), cert: readFileSync('cert.pem') }
+ *
+ * @category adapters
+ * @since 0.3.0
+ */
+export interface TlsOptions {
+  readonly key: string | Uint8Array
+  readonly cert: string | Uint8Array
+}
+
+/** @internal The URL of a server that listens on `host:port`. */
+export const urlOf = (secure: boolean, host: string, port: number): string =>
+  `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`

@@ -4,13 +4,22 @@
  *
  * @since 0.3.0
  */
-import { BodyAbortedError, BodyConsumedError, type ChunkSink, ChunkedBody, type Flow } from '../context/body-source.js'
+import {
+  BodyAbortedError,
+  BodyConsumedError,
+  type ChunkSink,
+  ChunkedBody,
+  type Flow,
+  ServerClosingError,
+} from '../context/body-source.js'
 import { type Conn, type RequestHeaders, makeConn, update } from '../context/conn.js'
 import { type Part, isThenable } from '../context/context.js'
 import { problem, rejectionResponse } from '../context/rejection.js'
-import { type StreamSource, chunksOf } from '../context/response-body.js'
-import { type Report, failedWire, outgoing } from './outgoing.js'
-import { type RespondOptions, respond } from './respond.js'
+import { type StreamSource, type UpgradeBody, chunksOf } from '../context/response-body.js'
+import { type WebSocketSession, sessionOf } from '../combinators/websocket.js'
+import { type Report, type ServerState, defaultReport, failedWire, outgoing, unmanaged } from './outgoing.js'
+import { type Handler, type RespondOptions, explainRefusal, respond } from './respond.js'
+import { workerUpgrade } from './web-socket.js'
 import { type WireResponse, toWire } from './wire.js'
 
 /** The flow of a body with nothing to deliver. */
@@ -180,7 +189,7 @@ const upgradeRefused = rejectionResponse(
   problem({
     status: 501,
     title: 'Not Implemented',
-    detail: 'WebSocket needs the node adapter here: this server answers through a fetch handler',
+    detail: 'This server cannot upgrade a connection to a WebSocket here',
   }),
 )
 
@@ -212,15 +221,32 @@ const readable = (
   failed: (error: unknown) => void,
   done: () => void,
 ): ReadableStream<Uint8Array> => {
-  const chunks = chunksOf(from, source.signal)
+  const signal = source.signal
+  const chunks = chunksOf(from, signal)
   let sent = 0
   let over = false
   let cancelled = false
   const finish = (): void => {
     if (over) return
     over = true
+    signal.removeEventListener('abort', onAbort)
     done()
   }
+  /**
+   * The client left (cancel), or the runtime fired the request's signal without cancelling the
+   * body (workerd finds the client gone on a write and never calls `cancel`), or the server
+   * closes: the producer is stopped at its next step, and only then is the source released.
+   */
+  function stop(): void {
+    if (cancelled || over) return
+    cancelled = true
+    chunks.return(undefined).then(finish, finish)
+  }
+  // a server that closes asks its producers to end (the stream then ends cleanly): no stop then
+  const onAbort = (): void => {
+    if (!(signal.reason instanceof ServerClosingError)) stop()
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
   return new ReadableStream<Uint8Array>(
     {
       pull: async (controller) => {
@@ -247,18 +273,17 @@ const readable = (
           }
         } catch (error) {
           if (cancelled) return
-          // the answer is cut: as on a connection that closes, the Conn's signal fires
+          // the answer is cut: as on a connection that closes, the Conn's signal fires (and stops the producer)
           source.abort()
-          chunks.return(undefined).then(finish, finish)
+          stop()
           failed(error)
           controller.error(error)
         }
       },
       cancel: () => {
-        cancelled = true
+        // fires the Conn's signal, whose listener above stops the producer
         source.abort()
-        // the producer may be busy: it stops at its next step, and only then is the source released
-        chunks.return(undefined).then(finish, finish)
+        stop()
       },
     },
     // no chunk is asked for before the runtime wants one: the producer is never ahead
@@ -280,27 +305,94 @@ const responseOf = (wire: WireResponse, body: string | Uint8Array | ReadableStre
   return new Response(bodiless ? null : body, { status, headers })
 }
 
-const defaultReport: Report = (error, c) => console.error(`sapwood: the answer to ${c.method} ${c.path} failed:`, error)
+/**
+ * @internal How a fetch runtime turns a handshake that `websocket` accepted into an open socket:
+ * the 101 `Response` (or undefined where the runtime answers the handshake itself, as Bun does),
+ * given the request, the final Conn, its session and the head the app drafted (a cookie, CORS).
+ * Null when this runtime cannot: the client is answered 501.
+ */
+export type Upgrader = (
+  request: Request,
+  c: Conn,
+  session: WebSocketSession,
+  headers: Headers,
+  report: Report,
+) => Response | undefined | null
+
+/** The head the app drafted for a handshake, without what the runtime writes itself. */
+const handshakeHeaders = (answer: Conn): Headers => {
+  const headers = new Headers()
+  const list = toWire(answer, true).headers
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!
+    if (name === 'content-length' || name === 'content-type' || name === 'connection' || name === 'upgrade') continue
+    headers.append(name, list[i + 1]!)
+  }
+  return headers
+}
+
+/** The answer to a handshake: the runtime's 101 when it can upgrade, else a 501 that says why. */
+const upgrade = (
+  request: Request,
+  answer: Conn,
+  body: UpgradeBody,
+  head: boolean,
+  source: RequestBody,
+  report: Report,
+  upgrader: Upgrader,
+): Response | undefined => {
+  source.release()
+  const session = sessionOf(body)
+  const done = session === undefined ? null : upgrader(request, answer, session, handshakeHeaders(answer), report)
+  if (done !== null) return done
+  const { status, headers, body: text } = upgradeRefused
+  return responseOf(toWire(update(answer, { status, respHeaders: headers, respBody: text }), head), text)
+}
+
+/**
+ * The third argument a Cloudflare Worker's `fetch` gets (its `ExecutionContext`): `waitUntil`
+ * keeps the work of a request alive after its client left. Other runtimes pass something else
+ * or nothing (Bun its server, Deno the connection's info): only a `waitUntil` function is used.
+ */
+interface WorkerContext {
+  readonly waitUntil?: (work: Promise<unknown>) => void
+}
 
 /** Lays out a final Conn as a `Response`; a stream is sent as its chunks come. */
-const send = (answer: Conn, head: boolean, source: RequestBody, report: Report): Response => {
+const send = (
+  request: Request,
+  answer: Conn,
+  head: boolean,
+  source: RequestBody,
+  report: Report,
+  server: ServerState,
+  upgrader: Upgrader,
+  context: WorkerContext | undefined,
+): Response | undefined => {
   const body = answer.respBody
   if (body !== null && typeof body === 'object' && !(body instanceof Uint8Array) && body._tag === 'Upgrade') {
-    const { status, headers, body: text } = upgradeRefused
-    source.release()
-    return responseOf(toWire(update(answer, { status, respHeaders: headers, respBody: text }), head), text)
+    return upgrade(request, answer, body, head, source, report, upgrader)
   }
   const out = outgoing(answer, head, source, report)
   if (out.from === undefined) {
     source.release()
     return responseOf(out.wire, out.wire.body)
   }
+  server.streaming.add(source)
+  // a Worker cancels what a request still runs once its client leaves: told to wait for the
+  // producer, it lets the producer see its signal and end (its `finally` runs)
+  let ended: (() => void) | undefined
+  if (typeof context?.waitUntil === 'function') context.waitUntil(new Promise<void>((resolve) => (ended = resolve)))
   const stream = readable(
     out.from,
     out.length,
     source,
     (error) => report(error, answer),
-    () => source.release(),
+    () => {
+      server.streaming.delete(source)
+      source.release()
+      ended?.()
+    },
   )
   try {
     return responseOf(out.wire, stream)
@@ -319,15 +411,58 @@ const failure = (c: Conn, head: boolean, source: RequestBody, report: Report, er
 }
 
 /**
+ * @internal The fetch listener of a Handler, for the adapters that serve it (`toFetchHandler`,
+ * Bun's and Deno's `serve`): `server` is the state `close()` drains, `upgrader` opens WebSockets.
+ */
+export const fetchListener = (
+  handler: Handler,
+  server: ServerState = unmanaged(),
+  upgrader: Upgrader = workerUpgrade,
+): ((request: Request, env?: unknown, context?: unknown) => Promise<Response | undefined>) => {
+  const report: Report = handler.report ?? defaultReport
+  return async (request: Request, _env?: unknown, context?: unknown): Promise<Response | undefined> => {
+    const source = new RequestBody(request, declaredLength(request.headers))
+    let c: Conn | undefined
+    let head = false
+    try {
+      c = makeConn({
+        method: request.method,
+        url: targetOf(request.url),
+        headers: requestHeaders(request),
+        source,
+      })
+      head = c.method === 'HEAD'
+      const out = handler(c)
+      const answer = isThenable(out) ? await out : out
+      return send(request, answer, head, source, report, server, upgrader, context as WorkerContext | undefined)
+    } catch (error) {
+      if (c === undefined) {
+        source.release()
+        console.error('sapwood: could not read the request:', error)
+        const wire = failedWire(makeConn({ method: 'GET', url: '/', headers: {} }), error, false)
+        return responseOf(wire, wire.body)
+      }
+      return failure(c, head, source, report, explainRefusal(error))
+    }
+  }
+}
+
+/**
  * Makes the app a fetch handler, `(request: Request) => Promise<Response>`: what Cloudflare
  * Workers, Deno (`Deno.serve`), Bun (`Bun.serve`) and edge functions call. The answer is the one
  * `inject` and the node adapter give (HEAD, OPTIONS, 405 with `Allow`, problem bodies, default
  * headers, `set-cookie` kept apart). The request body is read from `request.body` only when a
- * Part asks for it, under each reader's limit; a streamed answer (`stream`, `sse`, `sendFile`)
- * is a `ReadableStream` that asks the producer for one chunk each time the runtime wants one, and
+ * Part asks for it, under each reader's limit; a streamed answer (`stream`, `sse`) is a
+ * `ReadableStream` that asks the producer for one chunk each time the runtime wants one, and
  * `c.signal` fires when the runtime fires the request's signal or cancels the answer (the client
  * went away). A handler that throws, even outside the tree, is a 500 and reaches `onError`: the
- * promise never rejects. A `websocket` answer is a 501 (it needs the node adapter).
+ * promise never rejects. A `websocket` answer opens a `WebSocketPair` where the runtime has one
+ * (Cloudflare Workers), and is a 501 elsewhere (`serve` upgrades on Bun and Deno).
+ *
+ * The app is compiled when `toFetchHandler` is called: on Cloudflare Workers, which refuse to
+ * compile code during a request, call it at the top level of the module. The handler takes a
+ * Worker's `(request, env, ctx)`: while an answer streams it holds `ctx.waitUntil`, so that a
+ * producer whose client left still sees its signal and ends.
  *
  * @example
  * import { pipe, get, path, ok } from 'sapwood'
@@ -343,31 +478,6 @@ const failure = (c: Conn, head: boolean, source: RequestBody, report: Report, er
 export const toFetchHandler = (
   app: Part<Conn, Conn>,
   options: RespondOptions = {},
-): ((request: Request) => Promise<Response>) => {
-  const handler = respond(app, options)
-  const report = handler.report ?? defaultReport
-  return async (request: Request): Promise<Response> => {
-    const source = new RequestBody(request, declaredLength(request.headers))
-    let c: Conn | undefined
-    let head = false
-    try {
-      c = makeConn({
-        method: request.method,
-        url: targetOf(request.url),
-        headers: requestHeaders(request),
-        source,
-      })
-      head = c.method === 'HEAD'
-      const out = handler(c)
-      return send(isThenable(out) ? await out : out, head, source, report)
-    } catch (error) {
-      if (c === undefined) {
-        source.release()
-        console.error('sapwood: could not read the request:', error)
-        const wire = failedWire(makeConn({ method: 'GET', url: '/', headers: {} }), error, false)
-        return responseOf(wire, wire.body)
-      }
-      return failure(c, head, source, report, error)
-    }
-  }
-}
+): ((request: Request, env?: unknown, context?: unknown) => Promise<Response>) =>
+  // the default upgrader always answers (a 101 or a 501): a Response, never undefined
+  fetchListener(respond(app, options)) as (request: Request, env?: unknown, context?: unknown) => Promise<Response>

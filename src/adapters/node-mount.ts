@@ -9,7 +9,7 @@ import { type ChunkedBody, ServerClosingError } from '../context/body-source.js'
 import { type Conn, makeConn, update } from '../context/conn.js'
 import { isThenable } from '../context/context.js'
 import { RequestBody, fail, requestHeaders, write } from './node.js'
-import { type Report, type ServerState, unmanaged } from './node-stream.js'
+import { type Report, type ServerState, unmanaged } from './outgoing.js'
 import type { respondOrPass } from './respond.js'
 
 /**

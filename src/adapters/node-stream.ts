@@ -11,21 +11,7 @@ import type { ChunkedBody } from '../context/body-source.js'
 import type { Conn } from '../context/conn.js'
 import { type FileBody, type StreamSource, chunksOf, isReadableStream } from '../context/response-body.js'
 import { drained } from '../internal/drained.js'
-
-/** What a listener knows of its server: whether `close()` has begun, and the streams being sent. */
-export interface ServerState {
-  closing: boolean
-  /** The bodies of the answers still streaming: `close()` fires their signals. */
-  readonly streaming: Set<ChunkedBody>
-}
-
-/** The state of a server that sapwood does not close (`nodeListener` in the user's server). */
-export const unmanaged = (): ServerState => ({ closing: false, streaming: new Set() })
-
-export type Report = (error: unknown, conn: Conn) => void
-
-export const defaultReport: Report = (error, c) =>
-  console.error(`sapwood: the answer to ${c.method} ${c.path} failed:`, error)
+import type { Report, ServerState } from './outgoing.js'
 
 const isNodeReadable = (u: unknown): u is Readable =>
   typeof (u as Readable).pipe === 'function' && typeof (u as Readable).on === 'function'

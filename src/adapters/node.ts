@@ -24,10 +24,22 @@ import { type Rejection, badRequest, problem, rejectionResponse } from '../conte
 import type { Adapter, Listening, ListenOptions } from './adapter.js'
 import { type Handler, type RespondOptions, respond } from './respond.js'
 import type { Body, UpgradeBody } from '../context/response-body.js'
-import { type Opened, type Report, type ServerState, defaultReport, stream, unmanaged } from './node-stream.js'
+import { type Opened, stream } from './node-stream.js'
+import { type Report, type ServerState, defaultReport, unmanaged } from './outgoing.js'
 import { toWire } from './wire.js'
 import { sessionOf } from '../combinators/websocket.js'
 import { WebSockets, handshakeLines } from './node-upgrade.js'
+
+/**
+ * Whether a response that closed was cut short (the client left). Over HTTP/2 node's compat
+ * response says it finished even when the client cancelled its stream: the stream's reset code
+ * says it (0 is NO_ERROR, a normal end).
+ */
+const cutShort = (res: http.ServerResponse): boolean => {
+  if (!res.writableFinished) return true
+  const rstCode = (res as unknown as { stream?: { rstCode?: number } }).stream?.rstCode
+  return rstCode !== undefined && rstCode !== 0
+}
 
 // One object per request, nothing else made unless a Part reads the body. Reading starts node's
 // flowing mode; `ChunkedBody` pauses the request when no reader wants more, so a reader that
@@ -45,11 +57,11 @@ export class RequestBody extends ChunkedBody implements Flow {
   protected override watch(): void {
     const res = this.res
     if (res.closed) {
-      if (!res.writableFinished) this.abort()
+      if (cutShort(res)) this.abort()
       return
     }
     res.on('close', () => {
-      if (!res.writableFinished) this.abort()
+      if (cutShort(res)) this.abort()
     })
   }
   override get length(): number | undefined {
@@ -428,7 +440,8 @@ const closeSockets = (sockets: WebSockets, timeout: number): Promise<void> => {
  *
  * @example
  * import { createServer } from 'node:http'
- * import { nodeListener, nodeUpgradeListener, respond, pipe, path, websocket } from 'sapwood'
+ * import { respond, pipe, path, websocket } from 'sapwood'
+ * import { nodeListener, nodeUpgradeListener } from 'sapwood/node'
  * const handler = respond(pipe(path('/echo'), websocket({ message: (ws, data) => ws.send(data) })))
  * const upgrades = nodeUpgradeListener(handler)
  * const server = createServer(nodeListener(handler)).on('upgrade', upgrades)
@@ -470,7 +483,8 @@ export interface NodeUpgradeListener {
  *
  * @example
  * import { createServer } from 'node:http'
- * import { nodeListener, respond, pipe, get, ok } from 'sapwood'
+ * import { respond, pipe, get, ok } from 'sapwood'
+ * import { nodeListener } from 'sapwood/node'
  * createServer(nodeListener(respond(pipe(get, ok('hi')))))
  *
  * @category adapters
@@ -485,7 +499,8 @@ export const nodeListener = (handler: Handler): ((req: http.IncomingMessage, res
  *
  * @example
  * import { createServer } from 'node:http'
- * import { toNodeHandler, pipe, get, path, ok } from 'sapwood'
+ * import { pipe, get, path, ok } from 'sapwood'
+ * import { toNodeHandler } from 'sapwood/node'
  * createServer(toNodeHandler(pipe(get, path('/'), ok('hello'))))
  *
  * @category adapters
@@ -539,7 +554,8 @@ const formatUrl = (address: AddressInfo, secure: boolean): string =>
  * closed; after `closeTimeout` it cuts the connections still open.
  *
  * @example
- * import { serve, nodeAdapter, pipe, get, ok } from 'sapwood'
+ * import { serve, pipe, get, ok } from 'sapwood'
+ * import { nodeAdapter } from 'sapwood/node'
  * await serve(pipe(get, ok('hi')), { adapter: nodeAdapter({ keepAliveTimeout: 10_000 }) })
  *
  * @category adapters

@@ -4,7 +4,7 @@
  *
  * @since 0.3.0
  */
-import type { BodySource } from '../context/body-source.js'
+import type { BodySource, ChunkedBody } from '../context/body-source.js'
 import { type Conn, update } from '../context/conn.js'
 import type { StreamSource } from '../context/response-body.js'
 import { rejectionResponse } from '../context/rejection.js'
@@ -12,6 +12,20 @@ import { type WireResponse, toWire } from './wire.js'
 
 /** Tells the app's `onError` of an error met while the answer is sent (a Handler's `report`). */
 export type Report = (error: unknown, conn: Conn) => void
+
+/** What a Handler reports with when it has no `report` of its own (it was not made by `respond`). */
+export const defaultReport: Report = (error, c) =>
+  console.error(`sapwood: the answer to ${c.method} ${c.path} failed:`, error)
+
+/** What a server's listener knows of it: whether `close()` has begun, and the streams being sent. */
+export interface ServerState {
+  closing: boolean
+  /** The bodies of the answers still streaming: `close()` fires their signals. */
+  readonly streaming: Set<ChunkedBody>
+}
+
+/** The state of a server that sapwood does not close (a listener in the user's own server). */
+export const unmanaged = (): ServerState => ({ closing: false, streaming: new Set() })
 
 /**
  * An answer ready to send: the head, and either a body held whole (`from` undefined) or the

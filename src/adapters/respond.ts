@@ -39,10 +39,25 @@ const defaultOnError = (error: unknown, c: Conn): void => {
   console.error(`sapwood: handler failed on ${c.method} ${c.path}:`, error)
 }
 
+/**
+ * @internal An error that says how to fix a refused code generation: Cloudflare Workers refuse
+ * `new Function` (which find-my-way, fast-json-stringify and Ajv compile with) during a request,
+ * and allow it while the Worker starts. Any other error is given back as it is.
+ */
+export const explainRefusal = (error: unknown): unknown =>
+  error instanceof EvalError
+    ? new Error(
+        'sapwood: this runtime refuses to compile code during a request (Cloudflare Workers do): ' +
+          'call toFetchHandler(app) at the top level of the module, and build every path(), schema ' +
+          'and serializer there too, not inside a handler',
+        { cause: error },
+      )
+    : error
+
 /** Calls a user's error logger: neither its throw nor its rejected promise may take the process down. */
 const report = (onError: NonNullable<RespondOptions['onError']>, error: unknown, c: Conn): void => {
   try {
-    const out: unknown = onError(error, c)
+    const out: unknown = onError(explainRefusal(error), c)
     if (isThenable(out)) out.then(undefined, (e: unknown) => logFailure(e))
   } catch (e) {
     logFailure(e)

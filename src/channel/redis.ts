@@ -86,7 +86,8 @@ interface Room {
  * Delivery is Redis pub/sub's: at most once, to the subscribers of that moment.
  *
  * @example
- * import { channel, redisHub } from 'sapwood'
+ * import { channel } from 'sapwood'
+ * import { redisHub } from 'sapwood/node'
  * const hub = await redisHub(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')
  * const room = channel<{ text: string }>('room', { hub })
  * await room.publish({ text: 'to every process' })

@@ -309,7 +309,8 @@ const checkOptions = (options: CompressOptions): void => {
  * any decoration that reads the body (one that makes an ETag from it, say).
  *
  * @example
- * import { compress, choose, pipe, get, path, respJson, ok } from 'sapwood'
+ * import { choose, pipe, get, path, respJson, ok } from 'sapwood'
+ * import { compress } from 'sapwood/node'
  * const items = JSON.stringify(Array.from({ length: 500 }, (_, id) => ({ id, name: `item ${id}` })))
  * const app = compress(choose([pipe(get, path('/api/items'), respJson, ok(items))]), {
  *   threshold: 2048,

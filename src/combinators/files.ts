@@ -425,7 +425,8 @@ const OPAQUE = { _tag: 'Opaque' } as const
  * any method that reaches it, with 304 and ranges for GET and HEAD only: put `get` in front.
  *
  * @example
- * import { choose, pipe, get, path, sendFile } from 'sapwood'
+ * import { choose, pipe, get, path } from 'sapwood'
+ * import { sendFile } from 'sapwood/node'
  * const app = choose([
  *   pipe(get, path('/'), sendFile('public/index.html')),
  *   pipe(get, path('/logo'), sendFile('public/logo.svg', { maxAge: 86_400 })),
@@ -546,7 +547,8 @@ const MALFORMED: Context = { _tag: 'Left', left: badRequest('The path holds a ma
  * as for `path`. It answers any method that reaches it: put `get` in front.
  *
  * @example
- * import { choose, pipe, get, prefix, path, ok, serveDir } from 'sapwood'
+ * import { choose, pipe, get, prefix, path, ok } from 'sapwood'
+ * import { serveDir } from 'sapwood/node'
  * const app = choose([
  *   pipe(get, path('/health'), ok('up')),
  *   pipe(get, prefix('/assets'), serveDir('dist/assets', { maxAge: 31_536_000, immutable: true })),

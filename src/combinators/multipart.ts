@@ -47,7 +47,7 @@ export interface UploadedFile {
  * `UploadedFile`, or what `onFile` returned for it.
  *
  * @example
- * import type { Multipart } from 'sapwood'
+ * import type { Multipart } from 'sapwood/node'
  * const describe = (form: Multipart) => `${form.files.length} files, title ${String(form.fields['title'])}`
  *
  * @category body
@@ -339,7 +339,8 @@ const decode = (
  * the client leaves mid-upload.
  *
  * @example
- * import { pipe, post, path, multipartBody, handle, json } from 'sapwood'
+ * import { pipe, post, path, handle, json } from 'sapwood'
+ * import { multipartBody } from 'sapwood/node'
  * import { readFile } from 'node:fs/promises'
  *
  * pipe(post, path('/photos'), multipartBody({ files: 3, fileSize: 5_000_000 }), handle(async (c) => {

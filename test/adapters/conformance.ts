@@ -1,30 +1,49 @@
-// The conformance suite: one app, the same requests, the same answers through every adapter.
-// `conformance(name, start)` serves the app through one adapter and checks each case over a real
-// socket; an adapter that cannot do a case names it in `skip`, with the reason.
+// The conformance suite: one app (conformance-app.ts), the same requests, the same answers through
+// every adapter. `conformance(name, start, skip)` serves the app through one adapter (in this
+// process, or in another runtime's process) and checks each case over a real socket, with HTTP/1.1
+// or HTTP/2; an adapter that cannot do a case names it in `skip`, with the reason.
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import * as http from 'node:http'
+import * as http2 from 'node:http2'
 import * as https from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
+import * as node from 'sapwood/node'
+import WebSocket from 'ws'
 import { sleep, waitFor, within } from '../support/wait.js'
-
-const { choose, pipe, get, post, del, path, ok, handle } = sap
+import { BYTES, LETTERS, LETTERS_FILE, NO_FILES, SECRET, type State, appOf, freshState } from './conformance-app.js'
 
 /** Every request gives up after this long: a hung answer fails its case. */
 export const LIMIT = 5_000
 
-/** A server that serves the suite's app through one adapter; `ca` when it speaks HTTPS with its own certificate. */
+/** A server that serves the suite's app through one adapter. */
 export interface Served {
   readonly url: string
+  /** The certificate to trust, when it speaks HTTPS with its own. */
   readonly ca?: Buffer
+  /** Speak HTTP/2 to it (node:http2, over TLS with `ca`) rather than HTTP/1.1. */
+  readonly http2?: boolean
   close(): Promise<void>
 }
 
-/** Serves `app` through one adapter, reporting handler errors to `options.onError`. */
-export type Start = (app: sap.Part<sap.Conn, sap.Conn>, options: sap.RespondOptions) => Promise<Served>
+/** What the suite gives a server that runs in this process; a server in another process needs neither. */
+export interface Local {
+  /** The suite's app, counting in this process (made on the first call, with a directory for its file). */
+  readonly app: () => Promise<sap.Part<sap.Conn, sap.Conn>>
+  /** The respond options: `onError` counts the handler errors the suite checks. */
+  readonly options: sap.RespondOptions
+}
+
+/**
+ * Serves the suite's app through one adapter. A server in another process makes the same app
+ * itself (`appOf` of conformance-app.ts) and counts its handler errors; the suite reads the
+ * counters with `GET /__state` in every case, so local and remote servers are checked alike.
+ */
+export type Start = (local: Local) => Promise<Served>
 
 /** The cases, by name: a skip names one of these. */
 export const CASES = [
@@ -41,18 +60,29 @@ export const CASES = [
   'large body',
   'client abort',
   'SSE',
+  'WebSocket',
 ] as const
 export type Case = (typeof CASES)[number]
 
-/** Why an adapter skips a case, or every case (the adapter cannot start here). */
-export type Skips = Partial<Record<Case, string>> | string
+/**
+ * Why an adapter skips a case (a string), or every case (the adapter cannot start here); `{ todo }`
+ * runs a case that fails today because of a known bug in sapwood, and reports it without failing the run.
+ */
+export type Skips = Partial<Record<Case, string | { readonly todo: string }>> | string
 
 // -- the client
 
-export interface Reply {
+/** The head of a response, and its body as it comes. */
+export interface Head {
   readonly status: number
-  /** The raw header lines, names lower-cased, repeated headers (set-cookie) kept apart. */
+  /** '1.1' or '2.0'. */
+  readonly version: string
+  /** The header lines, names lower-cased, repeated headers (set-cookie) kept apart. */
   readonly headers: readonly (readonly [string, string])[]
+  readonly body: Readable
+}
+
+export interface Reply extends Omit<Head, 'body'> {
   readonly body: Uint8Array
 }
 
@@ -63,13 +93,28 @@ export interface Ask {
   readonly body?: string | Uint8Array | readonly (string | Uint8Array)[]
   readonly gap?: number
   readonly ca?: Buffer | undefined
+  /** Over HTTP/2 (node:http2) rather than HTTP/1.1. */
+  readonly http2?: boolean | undefined
 }
 
-/** Sends a request (node:http or node:https, with `ca`) and resolves with the response once its head arrived. */
-export const open = (url: string, ask: Ask = {}): { response: Promise<http.IncomingMessage>; cancel: () => void } => {
-  const target = new URL(url)
-  const parts =
-    ask.body === undefined ? [] : typeof ask.body === 'string' || ask.body instanceof Uint8Array ? [ask.body] : ask.body
+const partsOf = (ask: Ask): readonly (string | Uint8Array)[] =>
+  ask.body === undefined ? [] : typeof ask.body === 'string' || ask.body instanceof Uint8Array ? [ask.body] : ask.body
+
+/** Writes the parts of a body with their gaps, then ends it (unless the request was cut meanwhile). */
+const send = async (
+  parts: readonly (string | Uint8Array)[],
+  gap: number,
+  out: { readonly destroyed: boolean; write(part: string | Uint8Array): unknown; end(): unknown },
+): Promise<void> => {
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) await sleep(gap)
+    if (out.destroyed) return
+    out.write(parts[i]!)
+  }
+  if (!out.destroyed) out.end()
+}
+
+const openHttp1 = (target: URL, ask: Ask): { response: Promise<Head>; cancel: () => void } => {
   const options: https.RequestOptions = {
     method: ask.method ?? 'GET',
     headers: { ...ask.headers },
@@ -78,25 +123,58 @@ export const open = (url: string, ask: Ask = {}): { response: Promise<http.Incom
     ...(ask.ca === undefined ? {} : { ca: ask.ca }),
   }
   const req = (target.protocol === 'https:' ? https : http).request(target, options)
-  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
-    req.once('response', resolve)
+  const response = new Promise<Head>((resolve, reject) => {
+    req.once('response', (res: http.IncomingMessage) => {
+      const headers: [string, string][] = []
+      for (let i = 0; i < res.rawHeaders.length; i += 2)
+        headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!])
+      resolve({ status: res.statusCode ?? 0, version: res.httpVersion, headers, body: res })
+    })
     req.once('error', reject)
   })
-  void (async () => {
-    for (let i = 0; i < parts.length; i++) {
-      if (i > 0) await sleep(ask.gap ?? 0)
-      if (req.destroyed) return
-      req.write(parts[i]!)
-    }
-    req.end()
-  })()
+  void send(partsOf(ask), ask.gap ?? 0, req)
   return { response, cancel: () => void req.destroy() }
 }
 
-/** Reads a response to its end (bounded by LIMIT). */
-const collect = async (res: http.IncomingMessage): Promise<Uint8Array> => {
+const openHttp2 = (target: URL, ask: Ask): { response: Promise<Head>; cancel: () => void } => {
+  const parts = partsOf(ask)
+  const session = http2.connect(target.origin, ask.ca === undefined ? {} : { ca: ask.ca })
+  const stream = session.request(
+    { ':method': ask.method ?? 'GET', ':path': `${target.pathname}${target.search}`, ...ask.headers },
+    { endStream: parts.length === 0, signal: AbortSignal.timeout(LIMIT) },
+  )
+  // one session per request, as HTTP/1.1 has one connection per request here (agent: false)
+  stream.once('close', () => session.close())
+  const response = new Promise<Head>((resolve, reject) => {
+    stream.once('response', (raw) => {
+      const headers: [string, string][] = []
+      for (const [name, value] of Object.entries(raw)) {
+        if (name.startsWith(':') || value === undefined) continue
+        for (const one of Array.isArray(value) ? value : [value]) headers.push([name, String(one)])
+      }
+      resolve({ status: Number(raw[':status']), version: '2.0', headers, body: stream })
+    })
+    stream.once('error', reject)
+    session.on('error', reject)
+  })
+  if (parts.length > 0) void send(parts, ask.gap ?? 0, stream)
+  return {
+    response,
+    cancel: () => {
+      stream.close(http2.constants.NGHTTP2_CANCEL)
+      session.destroy()
+    },
+  }
+}
+
+/** Sends a request (HTTP/1.1, or HTTP/2 when `ask.http2`) and resolves with the response once its head arrived. */
+export const open = (url: string, ask: Ask = {}): { response: Promise<Head>; cancel: () => void } =>
+  (ask.http2 === true ? openHttp2 : openHttp1)(new URL(url), ask)
+
+/** Reads a body to its end (bounded by `request`'s LIMIT). */
+const collect = async (body: Readable): Promise<Uint8Array> => {
   const chunks: Buffer[] = []
-  for await (const chunk of res) chunks.push(chunk as Buffer)
+  for await (const chunk of body) chunks.push(chunk as Buffer)
   return new Uint8Array(Buffer.concat(chunks))
 }
 
@@ -104,135 +182,71 @@ const collect = async (res: http.IncomingMessage): Promise<Uint8Array> => {
 export const request = (url: string, ask: Ask = {}): Promise<Reply> =>
   within(
     (async () => {
-      const res = await open(url, ask).response
-      const headers: [string, string][] = []
-      for (let i = 0; i < res.rawHeaders.length; i += 2)
-        headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!])
-      return { status: res.statusCode ?? 0, headers, body: await collect(res) }
+      const head = await open(url, ask).response
+      return { ...head, body: await collect(head.body) }
     })(),
     LIMIT,
     `${ask.method ?? 'GET'} ${url}`,
   )
 
 /** The values of a header, in order. */
-export const header = (reply: Reply, name: string): string[] =>
+export const header = (reply: Pick<Reply, 'headers'>, name: string): string[] =>
   reply.headers.filter(([n]) => n === name).map(([, v]) => v)
-const one = (reply: Reply, name: string): string | undefined => header(reply, name)[0]
+const one = (reply: Pick<Reply, 'headers'>, name: string): string | undefined => header(reply, name)[0]
 const text = (reply: Reply): string => new TextDecoder().decode(reply.body)
 
-// -- the app
+/** The first chunk of a body, or a failure after LIMIT. */
+const firstChunk = (body: Readable, what: string): Promise<Buffer> =>
+  within(new Promise<Buffer>((resolve) => body.once('data', resolve)), LIMIT, what)
 
-const BYTES = Uint8Array.from({ length: 256 }, (_, i) => i)
-const LETTERS = 'abcdefghijklmnopqrstuvwxyz'
+// -- the app's larger inputs
+
 /** Over the 1 MiB default body limit, so that the echo route's higher limit is what lets it in. */
 const LARGE = 1_048_576 + 4096
 const large = (): Uint8Array => Uint8Array.from({ length: LARGE }, (_, i) => (i * 7) % 251)
-
-interface State {
-  dir: string
-  signalled: number
-  stopped: number
-  sseGone: number
-}
-
-const appOf = (state: State): sap.Part<sap.Conn, sap.Conn> =>
-  choose([
-    pipe(get, path('/text'), ok('héllo wörld')),
-    pipe(post, path('/created'), sap.created('made')),
-    pipe(del, path('/gone'), sap.noContent()),
-    pipe(get, path('/cached'), sap.notModified()),
-    pipe(get, path('/empty'), ok('')),
-    pipe(get, path('/bytes'), ok(BYTES)),
-    pipe(get, path('/json'), sap.json({ a: 1, b: [true, null], c: 'é' })),
-    pipe(get, path('/cookies'), sap.setCookie('a', '1'), sap.setCookie('b', '2'), ok('two cookies')),
-    pipe(
-      get,
-      path('/stream'),
-      sap.stream(
-        async function* () {
-          yield 'one '
-          await sleep(10)
-          yield 'two '
-          await sleep(10)
-          yield 'three'
-        },
-        { type: 'text/plain; charset=utf-8' },
-      ),
-    ),
-    pipe(
-      get,
-      path('/file'),
-      sap.sendFile(() => join(state.dir, 'letters.txt')),
-    ),
-    pipe(
-      get,
-      path('/boom'),
-      handle((): never => {
-        throw new Error('secret detail of a failing handler')
-      }),
-    ),
-    pipe(
-      post,
-      path('/echo'),
-      sap.rawBody({ limit: 4 * 1_048_576 }),
-      handle((c) => ok(c.body)),
-    ),
-    pipe(
-      get,
-      path('/forever'),
-      sap.stream((c) => {
-        c.signal.addEventListener('abort', () => state.signalled++, { once: true })
-        return (async function* () {
-          try {
-            for (let i = 0; i < 10_000 && !c.signal.aborted; i++) {
-              yield `tick ${i}\n`
-              await sleep(5)
-            }
-          } finally {
-            state.stopped++
-          }
-        })()
-      }),
-    ),
-    pipe(
-      get,
-      path('/events'),
-      sap.sse(async ({ send, signal }) => {
-        await send('one', { id: '1' })
-        // open until the client leaves (or the server closes): its signal is the only way out
-        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-        state.sseGone++
-      }),
-    ),
-  ])
 
 // -- the suite
 
 /** Runs every case against the app served by `start`; `skip` names the cases the adapter cannot do, and why. */
 export const conformance = (name: string, start: Start, skip: Skips = {}): void => {
   describe(`conformance: ${name}`, () => {
-    const state: State = { dir: '', signalled: 0, stopped: 0, sseGone: 0 }
-    const errors: unknown[] = []
+    const state = freshState()
+    let dir: string | undefined
     let served: Served | undefined
     const all: string | undefined = typeof skip === 'string' ? skip : undefined
     const reasons = typeof skip === 'string' ? {} : skip
     const at = (target: string): string => `${served!.url}${target}`
-    const ask = (target: string, a: Ask = {}): Promise<Reply> => request(at(target), { ...a, ca: served!.ca })
+    const how = (): Ask => ({ ca: served!.ca, http2: served!.http2 })
+    const ask = (target: string, a: Ask = {}): Promise<Reply> => request(at(target), { ...a, ...how() })
+    /** The server's counters, wherever it runs. */
+    const stateOf = async (): Promise<State> => {
+      const reply = await ask('/__state')
+      assert.equal(reply.status, 200, 'GET /__state')
+      return JSON.parse(text(reply)) as State
+    }
+
+    const local: Local = {
+      app: async () => {
+        if (dir === undefined) {
+          dir = await mkdtemp(join(tmpdir(), 'sapwood-conformance-'))
+          await writeFile(join(dir, LETTERS_FILE), LETTERS)
+        }
+        return appOf({ sap, node }, state, dir)
+      },
+      options: { onError: () => void state.errors++ },
+    }
 
     before(async () => {
-      state.dir = await mkdtemp(join(tmpdir(), 'sapwood-conformance-'))
-      await writeFile(join(state.dir, 'letters.txt'), LETTERS)
-      if (all !== undefined) return
-      served = await start(appOf(state), { onError: (error) => void errors.push(error) })
+      if (all === undefined) served = await start(local)
     })
     after(async () => {
       await served?.close()
-      await rm(state.dir, { recursive: true, force: true })
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true })
     })
 
     const test = (which: Case, fn: () => Promise<void>): void => {
       const reason = all ?? reasons[which]
-      it(which, reason === undefined ? {} : { skip: reason }, fn)
+      it(which, reason === undefined ? {} : typeof reason === 'string' ? { skip: reason } : reason, fn)
     }
 
     test('statuses', async () => {
@@ -286,6 +300,7 @@ export const conformance = (name: string, start: Start, skip: Skips = {}): void 
 
     test('file range', async () => {
       const whole = await ask('/file')
+      assert.notEqual(text(whole), NO_FILES, 'the server made its app without sapwood/node: skip this case, saying why')
       assert.equal(whole.status, 200)
       assert.equal(text(whole), LETTERS)
       const part = await ask('/file', { headers: { range: 'bytes=2-5' } })
@@ -319,14 +334,15 @@ export const conformance = (name: string, start: Start, skip: Skips = {}): void 
     })
 
     test('handler error', async () => {
-      const before = errors.length
+      const before = (await stateOf()).errors
       const reply = await ask('/boom')
       assert.equal(reply.status, 500)
       assert.match(one(reply, 'content-type') ?? '', /^application\/problem\+json/)
       const body = text(reply)
       assert.equal((JSON.parse(body) as { status?: unknown }).status, 500)
-      assert.doesNotMatch(body, /secret detail|\bat .*:\d+:\d+/)
-      assert.equal(errors.length, before + 1, 'onError saw the failure')
+      assert.ok(!body.includes(SECRET), 'the error message stays on the server')
+      assert.doesNotMatch(body, /\bat .*:\d+:\d+/)
+      assert.equal((await stateOf()).errors, before + 1, 'onError saw the failure')
     })
 
     test('slow body', async () => {
@@ -350,29 +366,30 @@ export const conformance = (name: string, start: Start, skip: Skips = {}): void 
     })
 
     test('client abort', async () => {
-      const signalled = state.signalled
-      const stopped = state.stopped
-      const { response, cancel } = open(at('/forever'), { ca: served?.ca })
-      const res = await within(response, LIMIT, 'the head of /forever')
-      assert.equal(res.statusCode, 200)
-      const first = await within(new Promise<unknown>((resolve) => res.once('data', resolve)), LIMIT, 'the first tick')
-      assert.match(String(first), /^tick 0/)
-      cancel()
-      await waitFor(() => state.signalled === signalled + 1, LIMIT, "the producer's signal")
-      await waitFor(() => state.stopped === stopped + 1, LIMIT, 'the producer to stop')
+      const { signalled, stopped } = await stateOf()
+      const { response, cancel } = open(at('/forever'), how())
+      try {
+        const res = await within(response, LIMIT, 'the head of /forever')
+        assert.equal(res.status, 200)
+        assert.match(String(await firstChunk(res.body, 'the first tick')), /^tick 0/)
+      } finally {
+        cancel()
+      }
+      await waitFor(async () => (await stateOf()).signalled === signalled + 1, LIMIT, "the producer's signal")
+      await waitFor(async () => (await stateOf()).stopped === stopped + 1, LIMIT, 'the producer to stop')
     })
 
     test('SSE', async () => {
-      const gone = state.sseGone
-      const { response, cancel } = open(at('/events'), { ca: served?.ca, headers: { accept: 'text/event-stream' } })
+      const gone = (await stateOf()).sseGone
+      const { response, cancel } = open(at('/events'), { ...how(), headers: { accept: 'text/event-stream' } })
       try {
         const res = await within(response, LIMIT, 'the head of /events')
-        assert.equal(res.statusCode, 200)
-        assert.match(res.headers['content-type'] ?? '', /^text\/event-stream/)
+        assert.equal(res.status, 200)
+        assert.match(one(res, 'content-type') ?? '', /^text\/event-stream/)
         let seen = ''
         await within(
           new Promise<void>((resolve) => {
-            res.on('data', (chunk: Buffer) => {
+            res.body.on('data', (chunk: Buffer) => {
               seen += chunk.toString()
               if (seen.includes('\n\n')) resolve()
             })
@@ -385,7 +402,55 @@ export const conformance = (name: string, start: Start, skip: Skips = {}): void 
       } finally {
         cancel()
       }
-      await waitFor(() => state.sseGone === gone + 1, LIMIT, 'the SSE producer to see the client leave')
+      await waitFor(
+        async () => (await stateOf()).sseGone === gone + 1,
+        LIMIT,
+        'the SSE producer to see the client leave',
+      )
+    })
+
+    test('WebSocket', async () => {
+      assert.notEqual(served!.http2, true, 'the ws client speaks HTTP/1.1 only: skip WebSocket over HTTP/2, saying why')
+      const closed = (await stateOf()).wsClosed
+      const ws = new WebSocket(`${served!.url.replace(/^http/, 'ws')}/ws`, {
+        handshakeTimeout: LIMIT,
+        ...(served!.ca === undefined ? {} : { ca: served!.ca }),
+      })
+      const next = (what: string): Promise<{ data: Buffer; binary: boolean }> =>
+        within(
+          new Promise((resolve) => ws.once('message', (data: Buffer, binary) => resolve({ data, binary }))),
+          LIMIT,
+          what,
+        )
+      try {
+        await within(
+          new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject)),
+          LIMIT,
+          'the WebSocket handshake',
+        )
+        const echoed = next('the echo of a text frame')
+        ws.send('héllo')
+        const words = await echoed
+        assert.equal(words.binary, false, 'text comes back as text')
+        assert.equal(words.data.toString(), 'héllo')
+        const bytes = next('the echo of a binary frame')
+        ws.send(BYTES)
+        const back = await bytes
+        assert.equal(back.binary, true, 'bytes come back as bytes')
+        assert.deepEqual(new Uint8Array(back.data), BYTES)
+        const closing = within(
+          new Promise<[number, string]>((resolve) =>
+            ws.once('close', (code, reason) => resolve([code, reason.toString()])),
+          ),
+          LIMIT,
+          'the close the server was asked for',
+        )
+        ws.send('close')
+        assert.deepEqual(await closing, [4000, 'asked to'])
+      } finally {
+        ws.terminate()
+      }
+      await waitFor(async () => (await stateOf()).wsClosed === closed + 1, LIMIT, "the socket's close handler")
     })
   })
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { selfSigned } from '../support/cert.js'
 import { waitFor } from '../support/wait.js'
 
@@ -371,7 +372,7 @@ describe('serve: lifecycle', () => {
 
 describe('toNodeHandler', () => {
   it('serves the app from any http.createServer', async () => {
-    const server = createServer(sap.toNodeHandler(app)).listen(0, '127.0.0.1')
+    const server = createServer(sapNode.toNodeHandler(app)).listen(0, '127.0.0.1')
     await new Promise((r) => server.once('listening', r))
     try {
       const { port } = server.address() as AddressInfo
@@ -391,7 +392,9 @@ describe('toNodeHandler', () => {
       ),
       pipe(get, path('/host'), sap.host('example.test'), ok('host matched')),
     ])
-    const server = http2.createServer(sap.toNodeHandler(h2app) as unknown as Parameters<typeof http2.createServer>[0])
+    const server = http2.createServer(
+      sapNode.toNodeHandler(h2app) as unknown as Parameters<typeof http2.createServer>[0],
+    )
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     const { port } = server.address() as AddressInfo
     const client = http2.connect(`http://127.0.0.1:${port}`)

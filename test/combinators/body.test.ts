@@ -6,6 +6,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { Type } from '@sinclair/typebox'
 import express from 'express'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { conn, inject } from 'sapwood/testing'
 import { expectLeft, expectRight } from '../helpers.js'
 
@@ -953,7 +954,7 @@ describe('body decoders behind express.json()', () => {
   let server: Server
   let base: string
   before(async () => {
-    const handler = sap.toNodeHandler(app)
+    const handler = sapNode.toNodeHandler(app)
     const front = express()
     front.use(express.json())
     front.use((req, res) => handler(req, res))

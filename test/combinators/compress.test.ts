@@ -9,9 +9,11 @@ import { after, before, describe, it } from 'node:test'
 import * as zlib from 'node:zlib'
 import fc from 'fast-check'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { inject } from 'sapwood/testing'
 
-const { choose, pipe, get, path, ok, handle, compress, stream, setHeader, respJson, respHtml, response, update } = sap
+const { choose, pipe, get, path, ok, handle, stream, setHeader, respJson, respHtml, response, update } = sap
+const { compress } = sapNode
 
 const items = JSON.stringify(Array.from({ length: 200 }, (_, id) => ({ id, name: `item ${id}`, tags: ['a', 'b'] })))
 const page = `<!doctype html><title>t</title>${'<p>hello, compressed world</p>\n'.repeat(100)}`
@@ -543,7 +545,7 @@ describe('compress', () => {
         const dir = await mkdtemp(join(tmpdir(), 'compress-304-'))
         try {
           await writeFile(join(dir, 'page.html'), page)
-          const app = compress(pipe(get, sap.sendFile(join(dir, 'page.html'))))
+          const app = compress(pipe(get, sapNode.sendFile(join(dir, 'page.html'))))
           const first = await inject(app, { url: '/', headers: { 'accept-encoding': 'gzip' } })
           assert.equal(first.headers['content-encoding'], 'gzip')
           assert.equal(first.headers['vary'], 'Accept-Encoding')

@@ -10,12 +10,14 @@ import { after, before, describe, it } from 'node:test'
 import { brotliCompressSync, brotliDecompressSync, gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { conn, inject } from 'sapwood/testing'
 import { rangeOf, segmentsOf } from '../../src/combinators/files.js'
 import { acceptedEncodings } from '../../src/internal/accept-encoding.js'
 import { expectLeft, expectRight } from '../helpers.js'
 
-const { choose, pipe, get, path, prefix, ok, sendFile, serveDir, setHeader, update } = sap
+const { choose, pipe, get, path, prefix, ok, setHeader, update } = sap
+const { sendFile, serveDir } = sapNode
 
 let tmp = ''
 let root = ''

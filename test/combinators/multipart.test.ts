@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { inject } from 'sapwood/testing'
 
-const { choose, pipe, get, post, path, handle, json, ok, multipartBody } = sap
+const { choose, pipe, get, post, path, handle, json, ok } = sap
+const { multipartBody } = sapNode
 
 // Every app below writes its temporary files here, so that a test can see that none is left.
 const scratch = mkdtempSync(join(tmpdir(), 'sapwood-multipart-test-'))
@@ -60,7 +62,7 @@ const send = (app: sap.Part<sap.Conn, sap.Conn>, url: string, body: string, type
   inject(app, { method: 'POST', url, headers: { 'content-type': type }, body: enc.encode(body) })
 
 /** What the upload handler answers: the fields and, for each file, what it found in its temporary file. */
-const describeUpload = async (c: sap.Conn<sap.Params, sap.Assigns, sap.Multipart>) => {
+const describeUpload = async (c: sap.Conn<sap.Params, sap.Assigns, sapNode.Multipart>) => {
   const files = await Promise.all(
     c.body.files.map(async (f) => {
       const bytes = await readFile(f.path)

@@ -3,6 +3,7 @@ import * as net from 'node:net'
 import { describe, it, mock } from 'node:test'
 import { EventSource } from 'eventsource'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { inject } from 'sapwood/testing'
 import { sleep, waitFor, within } from '../support/wait.js'
 
@@ -10,7 +11,7 @@ const { pipe, get, path, sse, formatEvent, serve, setStatus } = sap
 
 // undici (under EventSource) may open a spare connection that never sends a request, which would
 // hold close() until the adapter's closeTimeout (10 s by default)
-const esServer = { port: 0, adapter: sap.nodeAdapter({ closeTimeout: 300 }) }
+const esServer = { port: 0, adapter: sapNode.nodeAdapter({ closeTimeout: 300 }) }
 
 /** A raw HTTP/1.1 exchange on a socket: what arrived so far, and whether the server ended it. */
 const rawGet = (url: string, target: string, method = 'GET') => {

@@ -6,6 +6,7 @@ import * as net from 'node:net'
 import { describe, it } from 'node:test'
 import WebSocket from 'ws'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { inject } from 'sapwood/testing'
 import { sleep, waitFor, within } from '../support/wait.js'
 
@@ -433,7 +434,7 @@ describe('websocket', () => {
 
     it('cuts after closeTimeout a peer that never answers the closing handshake', async () => {
       const app = pipe(path('/ws'), echo)
-      const server = await sap
+      const server = await sapNode
         .nodeAdapter({ closeTimeout: 200 })
         .listen(sap.respond(app), { port: 0, host: '127.0.0.1' })
       // a raw peer: it never answers the server's close frame
@@ -655,8 +656,8 @@ describe('websocket', () => {
   describe('nodeUpgradeListener', () => {
     it('upgrades on a server made with http.createServer, and its close() sends 1001', async () => {
       const handler = sap.respond(pipe(path('/echo'), echo))
-      const upgrades = sap.nodeUpgradeListener(handler)
-      const server = createServer(sap.nodeListener(handler)).on('upgrade', upgrades)
+      const upgrades = sapNode.nodeUpgradeListener(handler)
+      const server = createServer(sapNode.nodeListener(handler)).on('upgrade', upgrades)
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
       try {
@@ -674,7 +675,7 @@ describe('websocket', () => {
     it('answers 500 and reports why when the server does not listen for upgrades', async () => {
       const reported: unknown[] = []
       const handler = sap.respond(pipe(path('/echo'), echo), { onError: (error) => void reported.push(error) })
-      const server = createServer(sap.nodeListener(handler))
+      const server = createServer(sapNode.nodeListener(handler))
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
       try {

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import * as sap from 'sapwood'
+import * as node from 'sapwood/node'
 import * as testing from 'sapwood/testing'
 import { parseDoc } from './blocks.js'
 
@@ -24,6 +25,8 @@ const NOT_COMBINATORS: Readonly<Record<string, string>> = {
   isConn: 'guard',
   nodeListener: 'adapter internals: serves a Handler on node:http',
   nodeUpgradeListener: 'adapter internals: serves upgrade requests (WebSocket) with a Handler on node:http',
+  bunAdapter: 'adapter (documented in docs/adapters.md)',
+  denoAdapter: 'adapter (documented in docs/adapters.md)',
   bytesSource: 'body source for adapters and tests',
   iterableSource: 'body source for adapters and tests',
   ChunkedBody: 'base class of body sources, for adapters',
@@ -63,9 +66,9 @@ describe('docs/combinators.md', () => {
     }
   })
 
-  it('has a ## heading for every combinator that sapwood and sapwood/testing export', () => {
+  it('has a ## heading for every combinator that sapwood, sapwood/node and sapwood/testing export', () => {
     const documented = new Set(sections.flatMap((h) => namesOf(h.text)))
-    const exported = new Set([...Object.keys(sap), ...Object.keys(testing)])
+    const exported = new Set([...Object.keys(sap), ...Object.keys(node), ...Object.keys(testing)])
     const missing = [...exported].filter((name) => !documented.has(name) && !(name in NOT_COMBINATORS)).sort()
     assert.deepEqual(missing, [], `exports without a heading in docs/combinators.md: ${missing.join(', ')}`)
     const unknown = [...documented].filter((name) => !exported.has(name)).sort()

@@ -5,6 +5,8 @@
 // builds the package (`npm run build`), prints each runtime with its version, says which could not
 // be installed and why, then runs a first smoke on each against the BUILT package (dist/): a small
 // app served on 127.0.0.1:0 and fetched over a real socket (workerd: dispatched through miniflare).
+// Then the conformance suite (test/runtimes/conformance.ts) runs, with this Node as the client,
+// against the suite's app served by each runtime that was found.
 //
 //   npm run test:runtimes                     install if needed, build, smoke every runtime
 //   npm run test:runtimes -- --no-build       use dist/ as it is
@@ -27,6 +29,7 @@ const MODULES = join(RUNTIMES, 'node_modules')
 const HERE = join(ROOT, 'test/runtimes')
 const INSTALL_TIMEOUT = 15 * 60_000
 const SMOKE_TIMEOUT = 90_000
+const CONFORMANCE_TIMEOUT = 10 * 60_000
 
 const args = process.argv.slice(2)
 const distArg = args.find((a) => a.startsWith('--dist='))?.slice('--dist='.length)
@@ -41,12 +44,20 @@ interface Runtime {
   readonly version: readonly string[]
   /** The command line of the smoke, given the binary. */
   readonly smoke: (binary: string) => readonly string[]
+  /** The command line of the server of the conformance suite (it prints its URL), given the binary. */
+  readonly conformance: (binary: string) => readonly string[]
 }
 
 const arch = process.arch === 'arm64' ? 'aarch64' : 'x64'
 /** The newest Node from npm runs the workerd smoke: miniflare needs Node >= 22. */
 const NODES = ['node26', 'node24', 'node22'] as const
 const nodeBinary = (id: string): string => join(MODULES, id, 'bin/node')
+/** The Node that runs miniflare. */
+const miniflareNode = (): string => {
+  const node = NODES.map(nodeBinary).find(isBinary)
+  if (node === undefined) throw new Error('no Node >= 22 from npm to run miniflare on')
+  return node
+}
 
 const ALL: readonly Runtime[] = [
   ...[...NODES].reverse().map((id): Runtime => ({
@@ -54,12 +65,14 @@ const ALL: readonly Runtime[] = [
     binaries: [nodeBinary(id)],
     version: ['--version'],
     smoke: (node) => [node, '--no-warnings', join(HERE, 'smoke-node.ts'), DIST],
+    conformance: (node) => [node, '--no-warnings', join(HERE, 'serve-conformance.ts'), DIST],
   })),
   {
     id: 'bun',
     binaries: [join(MODULES, `@oven/bun-${process.platform}-${arch}/bin/bun`), join(MODULES, 'bun/bin/bun.exe')],
     version: ['--version'],
     smoke: (bun) => [bun, join(HERE, 'smoke-bun.ts'), DIST],
+    conformance: (bun) => [bun, join(HERE, 'serve-conformance.ts'), DIST],
   },
   {
     id: 'deno',
@@ -78,6 +91,17 @@ const ALL: readonly Runtime[] = [
       join(HERE, 'smoke-deno.ts'),
       DIST,
     ],
+    // --allow-write: the conformance server writes the file its app serves in a temporary directory
+    conformance: (deno) => [
+      deno,
+      'run',
+      '--allow-net=127.0.0.1',
+      '--allow-read',
+      '--allow-write',
+      '--allow-env',
+      join(HERE, 'serve-conformance.ts'),
+      DIST,
+    ],
   },
   {
     id: 'workerd',
@@ -86,11 +110,8 @@ const ALL: readonly Runtime[] = [
       join(MODULES, 'workerd/bin/workerd'),
     ],
     version: ['--version'],
-    smoke: () => {
-      const node = NODES.map(nodeBinary).find(isBinary)
-      if (node === undefined) throw new Error('no Node >= 22 from npm to run miniflare on')
-      return [node, '--no-warnings', join(HERE, 'smoke-workerd.ts'), DIST, RUNTIMES]
-    },
+    smoke: () => [miniflareNode(), '--no-warnings', join(HERE, 'smoke-workerd.ts'), DIST, RUNTIMES],
+    conformance: () => [miniflareNode(), '--no-warnings', join(HERE, 'worker-conformance.ts'), DIST, RUNTIMES],
   },
 ]
 
@@ -236,6 +257,38 @@ for (const { runtime, binary } of found) {
     failed.push(runtime.id)
     console.log(`  FAIL ${runtime.id} (${seconds(smoke.ms)})${notes}\n${tail(smoke.err || smoke.out)}`)
   }
+}
+
+// 5. the conformance suite (test/adapters/conformance.ts) against a server on each runtime, the
+// client side on this Node (node:test); a runtime whose server cannot be started fails its cases
+const serving: { id: string; command: readonly string[] }[] = []
+for (const { runtime, binary } of found) {
+  try {
+    serving.push({ id: runtime.id, command: runtime.conformance(binary) })
+  } catch (error) {
+    failed.push(`${runtime.id} (conformance)`)
+    console.log(`  FAIL ${runtime.id} (conformance): ${(error as Error).message}`)
+  }
+}
+console.log(`\nconformance suite on: ${serving.map((s) => s.id).join(', ') || 'no runtime'}`)
+if (serving.length > 0) {
+  const started = performance.now()
+  const suite = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', join(HERE, 'conformance.ts')],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      timeout: CONFORMANCE_TIMEOUT,
+      killSignal: 'SIGKILL',
+      env: { ...process.env, SAPWOOD_CONFORMANCE: JSON.stringify({ runtimes: serving }) },
+    },
+  )
+  const how = suite.status === 0 ? 'passed' : suite.error === undefined ? 'FAILED' : `FAILED: ${suite.error.message}`
+  console.log(
+    `conformance suite ${how} (${seconds(performance.now() - started)}) on ${serving.map((s) => s.id).join(', ')}`,
+  )
+  if (suite.status !== 0) failed.push('conformance')
 }
 
 console.log('')

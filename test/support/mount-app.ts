@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { it } from 'node:test'
 import * as sap from 'sapwood'
+import * as sapNode from 'sapwood/node'
 import { waitFor, within } from './wait.js'
 
 const { choose, pipe, get, post, put, path, ok, handle } = sap
@@ -60,7 +61,7 @@ export const app = choose([
   pipe(
     get,
     path('/file'),
-    sap.sendFile(() => join(seen.dir, 'letters.txt')),
+    sapNode.sendFile(() => join(seen.dir, 'letters.txt')),
   ),
   pipe(
     get,

@@ -3,21 +3,8 @@
 // their types say.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import {
-  choose,
-  handle,
-  json,
-  multipartBody,
-  path,
-  pipe,
-  post,
-  type Conn,
-  type FormFields,
-  type IncomingFile,
-  type Multipart,
-  type Part,
-  type UploadedFile,
-} from 'sapwood'
+import { choose, handle, json, path, pipe, post, type Conn, type FormFields, type Part } from 'sapwood'
+import { multipartBody, type IncomingFile, type Multipart, type UploadedFile } from 'sapwood/node'
 import { inject } from 'sapwood/testing'
 
 /** True when X and Y are the same type (not merely assignable either way). */
