@@ -36,14 +36,14 @@ class RequestBody extends ChunkedBody {
   private answered = false
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined = undefined
   private stops: (() => void)[] | undefined = undefined
-  constructor(
-    private readonly request: Request,
-    private readonly declared: number | undefined,
-  ) {
+  /** The declared length, read from the headers on first use (a GET never asks). */
+  private declared: number | undefined | null = null
+  constructor(private readonly request: Request) {
     super()
   }
 
   override get length(): number | undefined {
+    if (this.declared === null) this.declared = declaredLength(this.request.headers)
     return this.declared
   }
 
@@ -137,15 +137,14 @@ const declaredLength = (headers: Headers): number | undefined => {
 const COOKIE_COMMA = /, (?=[^\s;,=]+=)/g
 
 /**
- * A request's headers as the Conn's record: lower-case names (a `Headers` has them so), one
- * string each, nothing inherited. `Headers` joins a repeated field with ', ' (and gives each
- * `set-cookie` apart: joined here with ', ' too). A `cookie` field sent in pieces (HTTP/2
- * clients split it) is joined with '; ' as RFC 9113 §8.2.3 says: some runtimes join it with ', '
- * and the cookie parser would read the pieces as one value. A runtime's request has no
- * pseudo-header (a `Headers` cannot hold one), and `host` is the URL's when the runtime left it
- * out (an HTTP/2 request's `:authority`).
+ * A request's headers as a whole record: lower-case names (a `Headers` has them so), one string
+ * each, nothing inherited. `Headers` joins a repeated field with ', '. A `cookie` field sent in
+ * pieces (HTTP/2 clients split it) is joined with '; ' as RFC 9113 §8.2.3 says: some runtimes
+ * join it with ', ' and the cookie parser would read the pieces as one value. A runtime's request
+ * has no pseudo-header (a `Headers` cannot hold one), and `host` is the URL's when the runtime
+ * left it out (an HTTP/2 request's `:authority`).
  */
-const requestHeaders = (request: Request): RequestHeaders => {
+const wholeHeaders = (request: Request): Record<string, string> => {
   const out = Object.create(null) as Record<string, string>
   for (const [name, value] of request.headers) {
     const had = out[name]
@@ -159,6 +158,60 @@ const requestHeaders = (request: Request): RequestHeaders => {
   }
   return out
 }
+
+const UPPER = /[A-Z]/
+
+/** What node's `util.inspect` calls: it shows a proxy's target, here the whole record. */
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+
+/**
+ * The Conn's record of a request's headers, made whole only when a Part lists them (keys, `in`,
+ * a spread): reading one header asks the `Headers` for it, so an app that reads none, or one,
+ * pays nothing for the rest (copying every header cost more than the whole routing of a
+ * request on Bun and Deno). It answers as `wholeHeaders` would: a name with an upper-case
+ * letter names nothing, `cookie` and `host` are read from the whole record.
+ */
+class LazyHeaders implements ProxyHandler<Record<string, string>> {
+  private whole: Record<string, string> | undefined = undefined
+  constructor(private readonly request: Request) {}
+  private all(): Record<string, string> {
+    return (this.whole ??= wholeHeaders(this.request))
+  }
+  get(_target: Record<string, string>, key: string | symbol): unknown {
+    if (typeof key !== 'string') return key === INSPECT ? () => this.all() : undefined
+    if (this.whole !== undefined || key === 'cookie' || key === 'host') return this.all()[key]
+    if (UPPER.test(key)) return undefined
+    try {
+      return this.request.headers.get(key) ?? undefined
+    } catch {
+      // not a header name at all (a space, a colon): no such header
+      return undefined
+    }
+  }
+  has(_target: Record<string, string>, key: string | symbol): boolean {
+    return typeof key === 'string' && this.all()[key] !== undefined
+  }
+  ownKeys(): string[] {
+    return Object.keys(this.all())
+  }
+  getOwnPropertyDescriptor(_target: Record<string, string>, key: string | symbol): PropertyDescriptor | undefined {
+    const value = typeof key === 'string' ? this.all()[key] : undefined
+    return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true }
+  }
+  set(): boolean {
+    return false
+  }
+  defineProperty(): boolean {
+    return false
+  }
+  deleteProperty(): boolean {
+    return false
+  }
+}
+
+/** A request's headers as the Conn's record (see `LazyHeaders`). */
+const requestHeaders = (request: Request): RequestHeaders =>
+  new Proxy(Object.create(null) as Record<string, string>, new LazyHeaders(request))
 
 /** The `host[:port]` of an absolute URL, or '' when it has none. */
 const authorityOf = (url: string): string => {
@@ -302,7 +355,7 @@ const responseOf = (wire: WireResponse, body: string | Uint8Array | ReadableStre
     if (bodiless && list[i] === 'content-length') continue
     headers.append(list[i]!, list[i + 1]!)
   }
-  return new Response(bodiless ? null : body, { status, headers })
+  return new Response(nullBody(status) ? null : body, { status, headers })
 }
 
 /**
@@ -418,34 +471,46 @@ export const fetchListener = (
   handler: Handler,
   server: ServerState = unmanaged(),
   upgrader: Upgrader = workerUpgrade,
-): ((request: Request, env?: unknown, context?: unknown) => Promise<Response | undefined>) => {
+): FetchListener => {
   const report: Report = handler.report ?? defaultReport
-  return async (request: Request, _env?: unknown, context?: unknown): Promise<Response | undefined> => {
-    const source = new RequestBody(request, declaredLength(request.headers))
-    let c: Conn | undefined
-    let head = false
+  return (request: Request, _env?: unknown, context?: unknown): Answer => {
+    const source = new RequestBody(request)
+    let c: Conn
     try {
-      c = makeConn({
-        method: request.method,
-        url: targetOf(request.url),
-        headers: requestHeaders(request),
-        source,
-      })
-      head = c.method === 'HEAD'
-      const out = handler(c)
-      const answer = isThenable(out) ? await out : out
-      return send(request, answer, head, source, report, server, upgrader, context as WorkerContext | undefined)
+      c = makeConn({ method: request.method, url: targetOf(request.url), headers: requestHeaders(request), source })
     } catch (error) {
-      if (c === undefined) {
-        source.release()
-        console.error('sapwood: could not read the request:', error)
-        const wire = failedWire(makeConn({ method: 'GET', url: '/', headers: {} }), error, false)
-        return responseOf(wire, wire.body)
+      source.release()
+      console.error('sapwood: could not read the request:', error)
+      const wire = failedWire(makeConn({ method: 'GET', url: '/', headers: {} }), error, false)
+      return responseOf(wire, wire.body)
+    }
+    const head = c.method === 'HEAD'
+    const settle = (answer: Conn): Response | undefined => {
+      try {
+        return send(request, answer, head, source, report, server, upgrader, context as WorkerContext | undefined)
+      } catch (error) {
+        return failure(c, head, source, report, explainRefusal(error))
       }
+    }
+    let out: Conn | PromiseLike<Conn>
+    try {
+      out = handler(c)
+    } catch (error) {
       return failure(c, head, source, report, explainRefusal(error))
     }
+    // an app that answered at once is sent at once: no promise made (Bun and Deno take either)
+    if (!isThenable(out)) return settle(out)
+    return Promise.resolve(out).then(settle, (error: unknown) =>
+      failure(c, head, source, report, explainRefusal(error)),
+    )
   }
 }
+
+/** What the fetch listener gives: a Response now, or later (undefined: the runtime upgraded). */
+type Answer = Response | undefined | Promise<Response | undefined>
+
+/** @internal The fetch listener's type: a Worker's `(request, env, ctx)`; Bun and Deno pass other things. */
+export type FetchListener = (request: Request, env?: unknown, context?: unknown) => Answer
 
 /**
  * Makes the app a fetch handler, `(request: Request) => Promise<Response>`: what Cloudflare
@@ -478,6 +543,8 @@ export const fetchListener = (
 export const toFetchHandler = (
   app: Part<Conn, Conn>,
   options: RespondOptions = {},
-): ((request: Request, env?: unknown, context?: unknown) => Promise<Response>) =>
+): ((request: Request, env?: unknown, context?: unknown) => Promise<Response>) => {
+  const listener = fetchListener(respond(app, options))
   // the default upgrader always answers (a 101 or a 501): a Response, never undefined
-  fetchListener(respond(app, options)) as (request: Request, env?: unknown, context?: unknown) => Promise<Response>
+  return (request, env, context) => Promise.resolve(listener(request, env, context) as Response | Promise<Response>)
+}
