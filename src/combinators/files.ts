@@ -16,6 +16,7 @@ import { badRequest, handlerFailed, noMatch, problem, rejectionResponse } from '
 import type { FileBody, StreamSource } from '../context/response-body.js'
 import { type HeaderValue, addVary, withHeader, withHeaders } from '../internal/headers.js'
 import { encodingNegotiator } from '../internal/accept-encoding.js'
+import { MALFORMED_PATH, decodeSegment, isMalformedPath } from '../internal/canonical-path.js'
 
 /**
  * A precompressed sibling's coding: `br` is read from `file.br`, `gzip` from `file.gz`.
@@ -488,10 +489,12 @@ export const sendFile = <I extends Conn = Conn>(
 // serveDir
 
 /**
- * The path under the root that a request names, decoded once: its segments, and whether it
- * ends with a slash (a directory). `'refused'` for what can name no file under the root (NUL,
- * backslash, `.` or `..` segments, encoded `/` or `\`, repeated slashes, a dotfile unless
- * allowed), `'malformed'` for a broken percent-escape.
+ * The path under the root that a request names, each segment decoded once: its segments, and
+ * whether it ends with a slash (a directory). `'malformed'` for a path every path filter refuses
+ * (a broken escape, bytes that are not UTF-8, an escaped NUL, `//`: see `isMalformedPath`);
+ * `'refused'` for what can name no file under the root: a segment that holds `/` or `\` once
+ * decoded (`%2f`, `%5c`), a `.` or `..` segment (the canonical path has none left: refused all
+ * the same), a dotfile unless allowed.
  *
  * @internal
  */
@@ -501,23 +504,17 @@ export const segmentsOf = (
 ): { readonly segments: readonly string[]; readonly slash: boolean } | 'refused' | 'malformed' => {
   if (rest === '') return { segments: [], slash: false }
   if (rest.charCodeAt(0) !== 47 /* / */) return 'refused'
-  // an encoded separator or NUL would be one once decoded: refused before decoding
-  if (/%(2f|5c|00)/i.test(rest)) return 'refused'
-  let decoded: string
-  try {
-    decoded = decodeURIComponent(rest)
-  } catch {
-    return 'malformed'
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return 'refused'
-  const segments = decoded.slice(1).split('/')
+  if (isMalformedPath(rest)) return 'malformed'
+  const segments = rest.slice(1).split('/')
   const slash = segments[segments.length - 1] === ''
   if (slash) segments.pop()
-  for (const seg of segments) {
-    if (seg === '' || seg === '.' || seg === '..') return 'refused'
+  for (let i = 0; i < segments.length; i++) {
+    const seg = decodeSegment(segments[i]!)
+    if (seg === '' || seg === '.' || seg === '..' || /[/\\\0]/.test(seg)) return 'refused'
     if (!dotfiles && seg.charCodeAt(0) === 46 /* . */) return 'refused'
     // Windows reads `name:stream` (alternate data streams) and `C:` (drives) from a colon
     if (sep === '\\' && seg.includes(':')) return 'refused'
+    segments[i] = seg
   }
   return { segments, slash }
 }
@@ -529,7 +526,7 @@ const sameHost = (location: string): boolean =>
   location.charCodeAt(1) !== 92 /* \ */ &&
   /^[\x21-\x7e]*$/.test(location)
 
-const MALFORMED: Context = { _tag: 'Left', left: badRequest('The path holds a malformed percent-escape') }
+const MALFORMED: Context = { _tag: 'Left', left: badRequest(MALFORMED_PATH) }
 
 /**
  * Serves the files under `root` for the rest of the path (after a `prefix`): what `sendFile`
@@ -537,14 +534,16 @@ const MALFORMED: Context = { _tag: 'Left', left: badRequest('The path holds a ma
  * form for a directory asked without its trailing slash (only when it has an index; the
  * `Location` is always a path on this host). Directories are never listed.
  *
- * The path cannot leave the root, by construction: it is percent-decoded once, and NUL,
- * backslash, `.` and `..` segments, encoded separators (`%2f`, `%5c`), repeated slashes and
- * dotfiles (unless `dotfiles: true`) are refused; the file's real path (symlinks followed) must
- * lie under the root's real path. A refused path, a missing file or a directory without index
- * rejects with `NoMatch` ranked as a path that does not match (the file name is part of the
- * path): a `choose` goes on to its next branch, another branch's 405 for that path wins, and
- * else it is a 404, which reveals nothing. A malformed percent-escape is a `BadRequest` (400),
- * as for `path`. It answers any method that reaches it: put `get` in front.
+ * The path cannot leave the root, by construction: the request's path is canonical (dot
+ * segments resolved within it, `\` read as `/`), each segment is percent-decoded once, a segment
+ * that holds a separator once decoded (`%2f`, `%5c`), a `.` or `..` segment and dotfiles (unless
+ * `dotfiles: true`) are refused, and the file's real path (symlinks followed) must lie under the
+ * root's real path. A refused path, a missing file or a directory without index rejects with
+ * `NoMatch` ranked as a path that does not match (the file name is part of the path): a `choose`
+ * goes on to its next branch, another branch's 405 for that path wins, and else it is a 404,
+ * which reveals nothing. A malformed path (a broken escape, bytes that are not UTF-8, an escaped
+ * NUL, `//`) is a `BadRequest` (400), as for `path`. It answers any method that reaches it: put
+ * `get` in front.
  *
  * @example
  * import { choose, pipe, get, prefix, path, ok } from 'sapwood'

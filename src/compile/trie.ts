@@ -32,9 +32,9 @@ import {
 import { pipe, rescue } from '../combinators/compose.js'
 import { decorated } from '../combinators/decorate.js'
 import {
-  type Found,
   type PathMatcher,
   exactMatcher,
+  findPath,
   mergeParams,
   prefixMatcher,
   routerOptions,
@@ -582,9 +582,9 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
     if (!routed) return runEntries(miss.byMethod[c.method] ?? miss.other, c, null, 0, null)
     // every pattern in the trie starts with "/": a path used up (inside a prefix) matches none of
     // them, though find-my-way would read "" as "/"
-    const found = c.rest === '' ? null : (router.find('GET', c.rest) as unknown as Found)
+    const found = c.rest === '' ? null : findPath(router, c.rest)
     if (found === null) return runEntries(miss.byMethod[c.method] ?? miss.other, c, null, 0, null)
-    // a malformed percent-escape (rare): let the tree say which rejection comes first
+    // a malformed path (rare): let the tree say which rejection comes first
     if (found.store === null) return interpret(c)
     const node = found.store as Node
     return runEntries(node.byMethod[c.method] ?? node.other, c, found.params, 0, null)
@@ -608,7 +608,7 @@ export const compile = (app: Part<Conn, Conn>, options: CompileOptions = {}): Pa
   const missLeaves = miss.leaves
   shortcuts.set(compiled, (reach, out) => {
     const rest = reach.rest!
-    const found = rest === '' ? null : (router.find('GET', rest) as unknown as Found)
+    const found = rest === '' ? null : findPath(router, rest)
     if (found !== null && found.store === null) {
       walk([app], 0, reach, out)
       return

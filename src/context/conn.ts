@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { parseCookie } from 'cookie'
+import { canonicalPath } from '../internal/canonical-path.js'
 import type { BodySource } from './body-source.js'
 import type { Body } from './response-body.js'
 
@@ -96,9 +97,16 @@ export type ResponseHeaders = Readonly<Record<string, string | readonly string[]
 export interface Conn<P extends Params = Params, A extends Assigns = Assigns, B = unknown> {
   /** The request method, upper-case. */
   readonly method: string
-  /** The request target as received: path and query string. */
+  /**
+   * The request target: its path in canonical form (as `path`), then the query string as received.
+   */
   readonly url: string
-  /** The path part of `url`, still percent-encoded (params are decoded). */
+  /**
+   * The path part of the target in canonical form, the same through every adapter: `\` read as
+   * `/`, dot segments (`.`, `..`, `%2e`) resolved, what a URL encodes percent-encoded, and the
+   * client's escapes kept (params are decoded, once). A path with a broken escape, escaped NUL or
+   * `//` is kept too, and every path filter rejects it with 400.
+   */
   readonly path: string
   /** The part of `path` that `prefix` filters have not consumed yet. */
   readonly rest: string
@@ -242,12 +250,15 @@ const originForm = (url: string): string => {
  * @since 0.1.0
  */
 export const makeConn = (init: ConnInit): Conn => {
-  const url = init.url.charCodeAt(0) === 47 /* / */ ? init.url : originForm(init.url)
+  const target = init.url.charCodeAt(0) === 47 /* / */ ? init.url : originForm(init.url)
   // The path ends at the query or at a fragment (which no client should send, but one may).
-  let end = url.indexOf('?')
-  const hash = url.indexOf('#')
+  let end = target.indexOf('?')
+  const hash = target.indexOf('#')
   if (hash !== -1 && (end === -1 || hash < end)) end = hash
-  const path = end === -1 ? url : url.slice(0, end)
+  const raw = end === -1 ? target : target.slice(0, end)
+  // one canonical path for every consumer, whatever the adapter did or did not normalise
+  const path = canonicalPath(raw)
+  const url = path === raw ? target : end === -1 ? path : path + target.slice(end)
   return new ConnRecord(
     init.method.toUpperCase(),
     url,

@@ -1,7 +1,8 @@
 // One path pattern (find-my-way syntax) matched against the unconsumed part of a path.
-// Every pattern is matched by find-my-way itself, so that `path`, `prefix` and the compiled
-// trie decode and compare paths in exactly one way.
+// Every pattern is matched by find-my-way itself, through `findPath`, so that `path`, `prefix`
+// and the compiled trie judge, decode and compare paths in exactly one way.
 import FindMyWay from 'find-my-way'
+import { MALFORMED_PATH, isMalformedPath } from './canonical-path.js'
 import { type Params, emptyRecord } from '../context/conn.js'
 import type { PathMatch as MatchOutcome } from '../context/context.js'
 import { type Rejection, badRequest, noMatch } from '../context/rejection.js'
@@ -26,8 +27,18 @@ export const routerOptions = {
   onBadUrl: () => BAD,
 } as const
 
-/** What find-my-way found for a path: a route, or (store null) a malformed percent-escape. */
+/** What find-my-way found for a path: a route, or (store null) a malformed path. */
 export type Found = { readonly params: Params; readonly store: unknown } | null
+
+const MALFORMED_FOUND: Found = Object.freeze({ params: emptyRecord, store: null })
+
+/**
+ * Looks a path up in a router built with `routerOptions`: a malformed path (see
+ * `isMalformedPath`) is found as such before find-my-way decodes anything, since find-my-way
+ * itself refuses broken escapes and bad UTF-8 but reads an escaped NUL and `//` as data.
+ */
+export const findPath = (router: { find: (method: 'GET', path: string) => unknown }, path: string): Found =>
+  isMalformedPath(path) ? MALFORMED_FOUND : (router.find('GET', path) as Found)
 
 /** The number of path segments a pattern spans: its slashes outside regex parentheses. */
 const segmentCount = (pattern: string): number => {
@@ -63,7 +74,7 @@ const routerFor = (pattern: string, what: string): ((p: string) => Found) => {
   } catch (error) {
     throw new TypeError(`sapwood: ${what}("${pattern}") is not a valid pattern: ${(error as Error).message}`)
   }
-  return (p) => router.find('GET', p)
+  return (p) => findPath(router, p)
 }
 
 const outcome = (found: Found, rest: string): MatchOutcome => {
@@ -100,14 +111,16 @@ export const prefixMatcher = (raw: string): PathMatcher => {
         const next = rest.indexOf('/', end + 1)
         end = next === -1 ? rest.length : next
       }
+      // the segments read are judged, the rest is left to whoever reads it; the last one read
+      // is empty (`/a/` of `/a//b`) only inside a `//`, which no slice of `end` chars shows
+      if (end < rest.length && rest.charCodeAt(end - 1) === 47) return 'bad-url'
       return outcome(find(rest.slice(0, end)), rest.slice(end))
     },
   }
 }
 
 /** The rejection for a path that did not match. */
-export const fromMiss = (m: 'miss' | 'bad-url'): Rejection =>
-  m === 'miss' ? noMatch : badRequest('The path holds a malformed percent-escape')
+export const fromMiss = (m: 'miss' | 'bad-url'): Rejection => (m === 'miss' ? noMatch : badRequest(MALFORMED_PATH))
 
 /** Params captured so far plus new ones (later names win), without copying when one side is empty. */
 export const mergeParams = (base: Params, add: Params): Params => {

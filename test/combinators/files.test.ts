@@ -578,9 +578,10 @@ describe('serveDir', () => {
     await expectLeft(serveDir(root)(evil), 'NoMatch')
     const backslash = update(conn('GET', '/\\evil.com'), { rest: '' })
     await expectLeft(serveDir(root)(backslash), 'NoMatch')
+    // an empty segment makes the path malformed (400); `\` is read as `/`
     for (const target of ['//evil.com', '//evil.com/', '///evil.com', '/\\evil.com', '/static//evil.com', '//docs']) {
       const res = await both('GET', target)
-      assert.equal(res.status, 404, target)
+      assert.equal(res.status, 400, target)
       assert.equal(res.headers['location'], undefined, target)
     }
   })
@@ -655,8 +656,9 @@ describe('serveDir', () => {
     assert.equal((await both('GET', '/static/.env')).status, 404)
     assert.equal((await both('GET', '/static/.well-known/security.txt')).status, 404)
     assert.equal((await both('GET', '/dots/.well-known/security.txt')).body.toString(), 'Contact: a@b.c')
-    // `.` and `..` stay refused with dotfiles allowed
-    assert.equal((await both('GET', '/dots/docs/../hello.txt')).status, 404)
+    // dot segments are resolved in the path before serveDir sees it: `..` stays in the root
+    assert.equal((await both('GET', '/dots/docs/../hello.txt')).body.toString(), HELLO)
+    assert.equal(segmentsOf('/..', true), 'refused')
   })
 
   it('sends 304 and ranges as sendFile does', async () => {
@@ -678,8 +680,6 @@ describe('serveDir', () => {
       ['/static/.%2e/outside/secret.txt', 404],
       ['/static/%2e./outside/secret.txt', 404],
       ['/static/docs/%2E%2e/%2e%2E/outside/secret.txt', 404],
-      ['/static/./hello.txt', 404],
-      ['/static/%2e/hello.txt', 404],
       ['/static/..%2foutside%2fsecret.txt', 404],
       ['/static/..%2Foutside%2Fsecret.txt', 404],
       ['/static/%2e%2e%2foutside%2fsecret.txt', 404],
@@ -687,12 +687,12 @@ describe('serveDir', () => {
       ['/static/..%5Coutside%5Csecret.txt', 404],
       ['/static/..\\outside\\secret.txt', 404],
       ['/static/docs\\..\\..\\outside\\secret.txt', 404],
-      ['/static/hello.txt%00.html', 404],
-      ['/static/%00', 404],
-      ['/static//etc/passwd', 404],
-      ['/static/' + resolve(tmp, 'outside/secret.txt'), 404],
+      ['/static/hello.txt%00.html', 400],
+      ['/static/%00', 400],
+      ['/static//etc/passwd', 400],
+      ['/static/' + resolve(tmp, 'outside/secret.txt'), 400],
       ['/static/%2f' + resolve(tmp, 'outside/secret.txt').slice(1).replaceAll('/', '%2f'), 404],
-      ['/static//' + resolve(tmp, 'outside/secret.txt'), 404],
+      ['/static//' + resolve(tmp, 'outside/secret.txt'), 400],
       ['/static/etc/passwd', 404],
       ['/static/link-out.txt', 404],
       ['/static/dir-out/secret.txt', 404],
@@ -702,10 +702,9 @@ describe('serveDir', () => {
       ['/static/%e0%80%ae/hello.txt', 400],
       ['/static/%zz', 400],
       ['/static/%', 400],
-      ['/..', 404],
       ['/../outside/secret.txt', 404],
       ['/%2e%2e/outside/secret.txt', 404],
-      ['//' + resolve(tmp, 'outside/secret.txt'), 404],
+      ['//' + resolve(tmp, 'outside/secret.txt'), 400],
     ]
 
     it('the secret is one `..` away from the root (the attempts are real)', () => {
@@ -724,7 +723,15 @@ describe('serveDir', () => {
 
     it('refuses a NUL that reaches the path undecoded', async () => {
       const res = await inject(app, { url: '/static/hello.txt\0.html' })
-      assert.equal(res.status, 404)
+      assert.equal(res.status, 400)
+    })
+
+    it('resolves dot segments within the path, whatever their spelling', async () => {
+      for (const target of ['/static/./hello.txt', '/static/%2e/hello.txt', '/static/docs/%2E%2e/hello.txt']) {
+        assert.equal((await both('GET', target)).body.toString(), HELLO, target)
+      }
+      // `/..` is `/`: the root's index
+      assert.equal((await both('GET', '/..')).body.toString(), (await both('GET', '/')).body.toString())
     })
 
     it('never leaves the root, whatever the path (property)', async () => {
@@ -802,21 +809,10 @@ describe('segmentsOf', () => {
     assert.deepEqual(segmentsOf('/', false), { segments: [], slash: true })
     assert.deepEqual(segmentsOf('/a/b%20c/', false), { segments: ['a', 'b c'], slash: true })
     assert.deepEqual(segmentsOf('/%252e%252e', false), { segments: ['%2e%2e'], slash: false })
-    for (const bad of [
-      'a',
-      '/a//b',
-      '//a',
-      '/./a',
-      '/a/..',
-      '/%2e%2e',
-      '/a%2fb',
-      '/a%5cb',
-      '/a\\b',
-      '/a%00',
-      '/.env',
-    ]) {
+    for (const bad of ['a', '/./a', '/a/..', '/%2e%2e', '/a%2fb', '/a%5cb', '/a\\b', '/.env']) {
       assert.equal(segmentsOf(bad, false), 'refused', bad)
     }
+    for (const bad of ['/a//b', '//a', '/a%00', '/%c0%ae']) assert.equal(segmentsOf(bad, false), 'malformed', bad)
     assert.deepEqual(segmentsOf('/.env', true), { segments: ['.env'], slash: false })
     assert.equal(segmentsOf('/%zz', false), 'malformed')
   })

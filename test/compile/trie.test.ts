@@ -266,8 +266,8 @@ describe('compile', () => {
       ['GET', '/users/%2541', '200 id id=%41'], // decoded once
       ['GET', '/files/a%2Fb/c', '200 files *=a/b/c'],
       ['GET', '/users/', '200 id id='], // the trailing slash is significant: an empty param
-      ['GET', '/users//', 'NoMatch'],
-      ['GET', '//users', 'NoMatch'],
+      ['GET', '/users//', 'BadRequest'], // an empty segment: a malformed path
+      ['GET', '//users', 'BadRequest'],
       ['GET', '/USERS', 'NoMatch'],
       ['GET', '/users/1?next=/users/2', '200 id id=1'],
       ['GET', '/users/1#top', '200 id id=1'],
