@@ -18,7 +18,7 @@ import {
   right,
 } from '../context/context.js'
 import { badRequest, payloadTooLarge, problem, unprocessable, unsupportedMediaType } from '../context/rejection.js'
-import { type MediaType, isTypePattern, isUtf8, parseContentType, typeMatches } from '../internal/content-type.js'
+import { type MediaType, isTypePattern, isUtf8, requestMediaType, typeMatches } from '../internal/content-type.js'
 import {
   type Check,
   type Checked,
@@ -56,6 +56,11 @@ export interface JsonBodyOptions {
   readonly removeAdditional?: boolean | 'all' | 'failing'
   /** Fill in the schema's `default`s (JSON Schema only). Default off. */
   readonly useDefaults?: boolean
+  /**
+   * The deepest nesting of arrays and objects taken (`[[1]]` is 2 deep); a deeper body is a 400,
+   * refused before it is parsed. Default 1000.
+   */
+  readonly maxDepth?: number
 }
 
 /**
@@ -143,23 +148,6 @@ const typeList = (type: string | readonly string[], who: string): readonly strin
   return Object.freeze(list)
 }
 
-// The last Content-Type parsed, and what it gave: clients of an API send the same one request
-// after request, so most requests skip the parse (a parsed value is never changed: frozen).
-let lastType: string | undefined
-let lastMedia: MediaType | undefined
-
-const mediaTypeOf = (c: Conn): MediaType | undefined => {
-  const value = c.headers['content-type']
-  if (value === undefined) return undefined
-  if (value !== lastType) {
-    const media = parseContentType(value)
-    lastMedia =
-      media === undefined ? undefined : Object.freeze({ ...media, parameters: Object.freeze(media.parameters) })
-    lastType = value
-  }
-  return lastMedia
-}
-
 // Fatal: a body that is not UTF-8 is refused rather than read with U+FFFD in it. One decoder
 // serves every request: `decode` without `stream` keeps no state between calls.
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -239,9 +227,76 @@ const POISONED = left(
 )
 const SECURE = { protoAction: 'error', constructorAction: 'error' } as const
 
-/** `application/json`, or any type with the `+json` suffix (RFC 6839), read as UTF-8 (RFC 8259 §8.1). */
+// JSON.parse takes any depth (100,000 levels: ~60-100 ms of blocked event loop), but what is
+// done with the value next recurses: on node 20's default stack JSON.stringify overflows past
+// ~4,000 levels and structuredClone past ~2,000, and so would a recursive schema, a user's walk,
+// a response that echoes the value. A client's deep value is refused here (400), by a scan
+// before the parse; 1000 levels keeps that margin and is deeper than any document an API takes.
+const DEFAULT_MAX_DEPTH = 1000
+
+const tooDeep = (max: number): Context =>
+  left(badRequest(`The body nests arrays and objects more than ${max} levels deep`))
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+/** The index of the `"` that closes the JSON string opened at `open`, or the text's length. */
+const stringEnd = (text: string, open: number): number => {
+  let i = open
+  for (;;) {
+    i = text.indexOf('"', i + 1)
+    if (i === -1) return text.length
+    // escaped when an odd number of backslashes stands before it (each run is counted once)
+    let b = i - 1
+    while (text.charCodeAt(b) === BACKSLASH) b--
+    if ((i - 1 - b) % 2 === 0) return i
+  }
+}
+
+/**
+ * True when a JSON text nests arrays and objects deeper than `max`. It stops at the first
+ * bracket past `max`, so a 100,000-level body costs the scan of its first `max` characters.
+ */
+const textDeeperThan = (text: string, max: number): boolean => {
+  // `max` levels of a valid text take 2 * max brackets: a shorter text is never too deep (and
+  // a short invalid one is JSON.parse's to refuse), so small bodies skip the scan
+  if (text.length <= 2 * max + 1) return false
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code === QUOTE) i = stringEnd(text, i)
+    else if (code === 0x5b || code === 0x7b) {
+      if (++depth > max) return true
+    } else if (code === 0x5d || code === 0x7d) depth--
+  }
+  return false
+}
+
+/** True when a value (made by a parser in front of sapwood) nests deeper than `max`; no recursion. */
+const valueDeeperThan = (value: unknown, max: number): boolean => {
+  if (typeof value !== 'object' || value === null) return false
+  const stack: unknown[] = [value]
+  const depths: number[] = [1]
+  while (stack.length > 0) {
+    const node = stack.pop() as object
+    const depth = depths.pop()!
+    if (depth > max) return true
+    for (const child of Object.values(node)) {
+      if (typeof child === 'object' && child !== null) {
+        stack.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return false
+}
+
+/**
+ * `application/json`, or an `application/…+json` type (RFC 6839), read as UTF-8 (RFC 8259 §8.1):
+ * the rule of `contentType('application/json')`, so that a filter in front agrees with the decoder.
+ */
 const isJson = (media: MediaType | undefined): boolean =>
-  media !== undefined && (media.type === 'application/json' || media.type.endsWith('+json')) && isUtf8(media)
+  media !== undefined && typeMatches('application/json', media.type) && isUtf8(media)
 
 /** The value of a JSON text, or the 400 that refuses it. */
 const parseJson = (text: string): { readonly value: unknown } | Context => {
@@ -271,13 +326,16 @@ const isPoisoned = (value: unknown): boolean => {
 }
 
 /**
- * Reads a JSON body (`application/json` or any `+json` type, UTF-8) and sets `c.body` to its
- * value, checked by `schema` when one is given: a JSON Schema (TypeBox's `Type.*` types `c.body`)
- * compiled once, here, with Ajv, or a Standard Schema (zod, valibot, ArkType). It answers:
+ * Reads a JSON body (`application/json` or an `application/…+json` type, UTF-8) and sets
+ * `c.body` to its value, checked by `schema` when one is given: a JSON Schema (TypeBox's `Type.*`
+ * types `c.body`) compiled once, here, with Ajv, or a Standard Schema (zod, valibot, ArkType). It
+ * answers:
  * - 415 when the Content-Type is missing, malformed, not JSON, or names a charset other than UTF-8;
  * - 413 past the limit (at once when the declared Content-Length is over it, without reading);
- * - 400 when the body is empty, not UTF-8, not JSON, or has a `__proto__` or
- *   `constructor.prototype` key (secure-json-parse refuses them: prototype poisoning);
+ * - 400 when the body is empty, not UTF-8, not JSON, nests arrays and objects deeper than
+ *   `maxDepth` (default 1000; checked before the parse, so a 100,000-level body costs next to
+ *   nothing), or has a `__proto__` or `constructor.prototype` key (secure-json-parse refuses
+ *   them: prototype poisoning);
  * - 422 with every field error (`errors: [{ path, message }]`) when the schema refuses the value:
  *   the content was read and understood but says something wrong (RFC 9110 §15.5.21), whereas a
  *   body that does not parse is malformed, 400.
@@ -308,6 +366,9 @@ export function jsonBody(schema?: Schema, options: JsonBodyOptions = {}): Decode
     ...(options.useDefaults === undefined ? {} : { useDefaults: options.useDefaults }),
   }
   const check = schema === undefined ? undefined : compileCheck(schema, checkOptions)
+  const maxDepth =
+    options.maxDepth === undefined ? DEFAULT_MAX_DEPTH : checkLimit(options.maxDepth, 'jsonBody', 'maxDepth')
+  const deep = tooDeep(maxDepth)
   // A value that a parser in front made is shared by every reader: copied when Ajv may change it.
   const changes =
     check !== undefined &&
@@ -318,14 +379,16 @@ export function jsonBody(schema?: Schema, options: JsonBodyOptions = {}): Decode
       if (bytes.byteLength === 0) return EMPTY_JSON
       const text = textOf(bytes)
       if (text === undefined) return NOT_UTF8
+      if (textDeeperThan(text, maxDepth)) return deep
       const parsed = parseJson(text)
       return 'value' in parsed ? validated(c, parsed.value, check) : parsed
     }
   return part(
     (c: Conn): Result => {
-      if (!isJson(mediaTypeOf(c))) return NOT_JSON_TYPE
+      if (!isJson(requestMediaType(c))) return NOT_JSON_TYPE
       const before = c.source.parsed
       if (before !== undefined) {
+        if (valueDeeperThan(before, maxDepth)) return deep
         if (isPoisoned(before)) return POISONED
         let value = before
         if (changes) {
@@ -372,7 +435,7 @@ export const textBody = (options: TextBodyOptions = {}): Decoded<string> => {
     }
   return part(
     (c: Conn): Result => {
-      const media = mediaTypeOf(c)
+      const media = requestMediaType(c)
       if (media === undefined || !typeMatches(want, media.type) || !isUtf8(media)) return wrongType
       return reading(c, limitOf(c, own), decode(c))
     },
@@ -436,7 +499,7 @@ export function formBody(schema?: Schema, options: FormBodyOptions = {}): Decode
     }
   return part(
     (c: Conn): Result => {
-      const media = mediaTypeOf(c)
+      const media = requestMediaType(c)
       if (media === undefined || media.type !== FORM || !isUtf8(media)) return NOT_FORM_TYPE
       return reading(c, limitOf(c, own), decode(c))
     },
@@ -473,7 +536,7 @@ export const rawBody = (options: RawBodyOptions = {}): Decoded<Uint8Array> => {
   return part(
     (c: Conn): Result => {
       if (types !== undefined) {
-        const media = mediaTypeOf(c)
+        const media = requestMediaType(c)
         if (media === undefined || !types.some((t) => typeMatches(t, media.type))) return wrongType
       }
       return reading(c, limitOf(c, own), decode(c))

@@ -226,7 +226,8 @@ export const respHtml: Part<Conn, Conn> = setMimeType('text/html', 'utf-8')
  * Sends `value` as JSON, and sets `Content-Type: application/json` unless a JSON type was set
  * already. The body is serialised with `JSON.stringify` when the Part is first applied, and that
  * text is reused by every later use of the same Part (a `json(...)` in the tree is serialised
- * once); a value it rejects, such as a BigInt, makes the branch a failed handler (500).
+ * once); a value it rejects (a BigInt, a cycle, a value nested too deeply) makes the branch a
+ * failed handler (500).
  *
  * Under `responds`, the value is written instead with the schema of the status drafted when
  * `json` runs (set the status first: `pipe(setStatus(201), json(v))`, or in a handler
@@ -255,13 +256,29 @@ export const json = (value: unknown): Part<Conn, Conn> => {
     (c) => {
       const find = settingsOf(c).serializerFor
       const write = find === undefined ? undefined : find(c.status)
-      const text = write === undefined ? (body ??= JSON.stringify(value) ?? 'null') : write(value)
+      const text = write === undefined ? (body ??= stringify(value)) : write(value)
       return withDraft(c, c.params, c.rest, c.status, jsonHeaders(c.respHeaders), text)
     },
     'json',
     'response',
     true,
   )
+}
+
+/**
+ * `JSON.stringify`, with its failure said as sapwood's (the original as `cause`): a BigInt, a
+ * cycle, or a value nested so deep that the serializer runs out of stack (~4,000 levels on node
+ * 20; `jsonBody` refuses a client's value past 1000, so such a value is the server's own).
+ */
+const stringify = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? 'null'
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    const why =
+      error instanceof RangeError && /call stack/i.test(message) ? `it is nested too deeply (${message})` : message
+    throw new TypeError(`sapwood: json(): the value cannot be written as JSON: ${why}`, { cause: error })
+  }
 }
 
 const JSON_TYPE = /[/+]json\b/i

@@ -14,7 +14,7 @@ import {
   notAcceptable,
   unsupportedMediaType,
 } from '../context/rejection.js'
-import { parseContentType, typeMatches } from '../internal/content-type.js'
+import { requestMediaType, typeMatches } from '../internal/content-type.js'
 import { exactMatcher, fromMiss, mergeParams, prefixMatcher, type PathMatcher } from '../internal/pattern.js'
 import type { ParamsOf } from '../internal/params.js'
 import { callSite } from '../internal/where.js'
@@ -322,12 +322,6 @@ export const accepts = (type: string): Part<Conn, Conn> => {
   )
 }
 
-/** The media type of the request, lower-case; undefined when the Content-Type is missing or malformed. */
-const essence = (c: Conn): string | undefined => {
-  const value = c.headers['content-type']
-  return value === undefined ? undefined : parseContentType(value)?.type
-}
-
 /**
  * Passes requests whose `Content-Type` is `type` (parameters ignored; `text/*` and `+json`
  * suffixes understood); otherwise rejects with `UnsupportedMediaType` (415). The header is read
@@ -346,8 +340,9 @@ export const contentType = (type: string): Part<Conn, Conn> => {
   const rejection = unsupportedMediaType([want])
   return guard(
     (c) => {
-      const got = essence(c)
-      return got !== undefined && typeMatches(want, got)
+      // the request's one parsed media type, which the body decoders read too
+      const got = requestMediaType(c)
+      return got !== undefined && typeMatches(want, got.type)
     },
     rejection,
     'request',

@@ -17,7 +17,7 @@ import { type Rejection, badRequest, problem, unsupportedMediaType } from '../co
 /** 413 for one part over its own limit: the detail names the part, not the whole body. */
 const tooLargeA = (what: 'file' | 'field', limit: number): Rejection =>
   problem({ status: 413, title: 'Payload Too Large', detail: `A ${what} of the form is larger than ${limit} bytes` })
-import { parseContentType } from '../internal/content-type.js'
+import { requestMediaType } from '../internal/content-type.js'
 import { DEFAULT_BODY_LIMIT, type FormFields } from './body.js'
 import { failure } from './compose.js'
 
@@ -162,8 +162,7 @@ const limitsOf = (options: MultipartOptions): Limits => ({
 
 /** The boundary the request declares, or the Left that refuses it (415 not multipart, 400 no boundary). */
 const boundaryOf = (c: Conn): string | Context => {
-  const value = c.headers['content-type']
-  const media = value === undefined ? undefined : parseContentType(value)
+  const media = requestMediaType(c)
   if (media === undefined || media.type !== MULTIPART) return WRONG_TYPE
   const boundary = media.parameters['boundary']
   if (boundary === undefined || boundary === '') return NO_BOUNDARY

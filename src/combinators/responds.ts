@@ -111,9 +111,12 @@ const compileSchema = (schema: JsonSchema, what: string): Serialize => {
     try {
       out = write(value)
     } catch (error) {
-      throw new TypeError(`sapwood: the value does not fit the response schema ${what}: ${messageOf(error)}`, {
-        cause: error,
-      })
+      // a stack overflow says nothing about the schema: the value is too deep for the serializer
+      const why =
+        error instanceof RangeError && /call stack/i.test(error.message)
+          ? `is nested too deeply to write with the response schema ${what}`
+          : `does not fit the response schema ${what}`
+      throw new TypeError(`sapwood: the value ${why}: ${messageOf(error)}`, { cause: error })
     }
     // fast-json-stringify writes what JSON.stringify gives for an empty schema (`{}`), which is
     // no JSON for undefined or a function: send null, as `json` does without a schema

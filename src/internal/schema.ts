@@ -58,6 +58,9 @@ const ajvFor = (options: CheckOptions): Ajv => {
       coerceTypes: options.coerce ?? false,
       removeAdditional: options.removeAdditional ?? false,
       useDefaults: options.useDefaults ?? false,
+      // A parsed JSON body is a plain object: without this, `required: ['constructor']` is met by
+      // the inherited function and an optional `toString` is checked against it (a 422 for `{}`)
+      ownProperties: true,
     }
     ajv = new Ajv(init)
     ;(addFormats as unknown as (a: Ajv) => Ajv)(ajv)

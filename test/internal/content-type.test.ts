@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as sap from 'sapwood'
 import { conn, inject } from 'sapwood/testing'
-import { isTypePattern, isUtf8, parseContentType, typeMatches } from '../../src/internal/content-type.js'
+import {
+  isTypePattern,
+  isUtf8,
+  parseContentType,
+  requestMediaType,
+  typeMatches,
+} from '../../src/internal/content-type.js'
 import { expectLeft, expectRight } from '../helpers.js'
 
 describe('parseContentType', () => {
@@ -121,5 +127,158 @@ describe('contentType filter reads the header strictly', () => {
     const app = sap.pipe(sap.post, sap.contentType('application/json'), sap.ok('yes'))
     const res = await inject(app, { method: 'POST', url: '/', headers: { 'content-type': 'application/json x' } })
     assert.equal(res.status, 415)
+  })
+})
+
+describe('the Content-Type of a request, read strictly (issue #12, item 3)', () => {
+  // One app for every case: the filter and each decoder answer from the same parsed value.
+  const app = sap.choose([
+    sap.pipe(
+      sap.post,
+      sap.path('/json'),
+      sap.jsonBody(),
+      sap.handle((c) => sap.json({ body: c.body })),
+    ),
+    sap.pipe(sap.post, sap.path('/filter'), sap.contentType('application/json'), sap.ok('json')),
+    sap.pipe(
+      sap.post,
+      sap.path('/form'),
+      sap.formBody(),
+      sap.handle((c) => sap.json(c.body)),
+    ),
+  ])
+  const send = (url: string, type: string, body = '{"a":1}') =>
+    inject(app, { method: 'POST', url, headers: { 'content-type': type }, body })
+
+  const cases: readonly (readonly [why: string, type: string, status: 200 | 415])[] = [
+    ['a type and a charset in any case, the charset quoted', 'Application/JSON; Charset="utf-8"', 200],
+    // RFC 9110 §5.6.6: parameters = *( OWS ";" OWS [ parameter ] ), the parameter is optional
+    ['an empty parameter after the type (RFC 9110 allows it)', 'application/json;', 200],
+    ['empty parameters among others', 'application/json; ; charset=utf-8;', 200],
+    // RFC 9110 §5.5: a field value excludes the whitespace around it; node strips it, so does Fetch
+    ['a trailing tab: whitespace around the field value, not part of it', 'application/json\t', 200],
+    ['tabs as the optional whitespace around ";"', 'application/json\t;\tcharset=utf-8', 200],
+    ['garbage after the type', 'application/json garbage', 415],
+    ['a tab then garbage after the type', 'application/json\tgarbage', 415],
+    ['a tab inside the type', 'application\t/json', 415],
+    ['a tab instead of ";"', 'application/json\tcharset=utf-8', 415],
+    ['a tab before a parameter value', 'application/json; charset=\tutf-8', 415],
+    ['garbage after a parameter', 'application/json; a=b c', 415],
+    ['a tab then garbage after a parameter', 'application/json; a=b\tc', 415],
+    ['a parameter named twice (ambiguous)', 'application/json; charset=utf-8; charset=utf-8', 415],
+    ['a parameter named twice in two cases', 'application/json; charset=utf-8; CHARSET=utf-8', 415],
+    ['a NUL after the type', 'application/json\u0000', 415],
+    ['a NUL inside the type', 'application/js\u0000on', 415],
+    ['a NUL in a quoted parameter value', 'application/json; a="\u0000"', 415],
+    ['a NUL in a parameter value', 'application/json; a=b\u0000', 415],
+  ]
+  for (const [why, type, status] of cases) {
+    it(`${status === 200 ? 'takes' : 'refuses with 415'} ${why}: ${JSON.stringify(type)}`, async () => {
+      const body = await send('/json', type)
+      assert.equal(body.status, status, body.body)
+      if (status === 200) assert.deepEqual(body.json(), { body: { a: 1 } })
+      assert.equal((await send('/filter', type)).status, status)
+      // the form decoder reads the same value: 415 for every one of them (not its type)
+      assert.equal((await send('/form', type.replace(/json/i, 'x-www-form-urlencoded'), 'a=1')).status, status)
+    })
+  }
+
+  it('takes 1000 parameters in bounded time, and refuses the 1001st when it repeats a name', async () => {
+    const params = Array.from({ length: 1000 }, (_, i) => `; p${i}=v${i}`).join('')
+    const started = performance.now()
+    const media = parseContentType(`application/json${params}`)
+    const ms = performance.now() - started
+    assert.ok(media !== undefined)
+    assert.equal(Object.keys(media.parameters).length, 1000)
+    assert.ok(ms < 50, `took ${ms} ms`)
+    assert.equal((await send('/json', `application/json${params}`)).status, 200)
+    assert.equal((await send('/json', `application/json${params}; P0=again`)).status, 415)
+    // linear: 100 times the parameters take about 100 times as long, not 10,000 times
+    const many = `application/json${Array.from({ length: 100_000 }, (_, i) => `; p${i}=v${i}`).join('')}`
+    const t = performance.now()
+    assert.equal(Object.keys(parseContentType(many)!.parameters).length, 100_000)
+    assert.ok(performance.now() - t < 1000, `100,000 parameters took ${performance.now() - t} ms`)
+  })
+
+  it('is parsed once per request: every copy of its Conn gets the same frozen value', () => {
+    const c = conn('POST', '/', { headers: { 'content-type': 'application/json; charset=utf-8; id=once' } })
+    const first = requestMediaType(c)
+    assert.ok(first !== undefined)
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.parameters))
+    // another request with another type, parsed in between, takes the cross-request cache
+    const other = conn('POST', '/', { headers: { 'content-type': 'text/plain; id=other' } })
+    assert.equal(requestMediaType(other)?.type, 'text/plain')
+    // a new parse would make a new object: the same object is the proof there was none
+    assert.equal(requestMediaType(sap.update(c, { status: 201 })), first)
+    assert.equal(requestMediaType(c), first)
+    assert.equal(requestMediaType(conn('POST', '/')), undefined)
+    // a Conn made without a body has a frozen source that keeps nothing: still read, each time
+    const bare = sap.makeConn({ method: 'POST', url: '/', headers: { 'content-type': 'a/b; x=1' } })
+    assert.deepEqual({ ...requestMediaType(bare)?.parameters }, { x: '1' })
+    assert.equal(requestMediaType(conn('POST', '/', { headers: { 'content-type': 'application/json x' } })), undefined)
+  })
+
+  it('is read by the filter and every decoder of a request through that one memo', async () => {
+    const c = conn('POST', '/', { headers: { 'content-type': 'application/json; id=shared' }, body: '{"a":1}' })
+    const memos = (): unknown[] =>
+      Object.getOwnPropertySymbols(c.source)
+        .filter((s) => s.description === 'sapwood.mediaType')
+        .map((s) => (c.source as unknown as Record<symbol, unknown>)[s])
+    await expectRight(sap.contentType('application/json')(c))
+    const [memo] = memos()
+    assert.ok(memo !== undefined, 'the filter keeps what it parsed on the request')
+    requestMediaType(conn('POST', '/', { headers: { 'content-type': 'text/csv' } }))
+    await expectRight(sap.pipe(sap.jsonBody(), sap.rawBody({ type: 'application/*' }))(c))
+    await expectLeft(sap.textBody()(c), 'UnsupportedMediaType')
+    await expectLeft(sap.formBody()(c), 'UnsupportedMediaType')
+    assert.deepEqual(memos(), [memo], 'no reader parsed it again')
+    assert.equal((memo as { media: unknown }).media, requestMediaType(c))
+  })
+
+  it('is parsed nowhere else: no module but content-type.ts calls parseContentType', async () => {
+    const { readdir, readFile } = await import('node:fs/promises')
+    const root = new URL('../../src/', import.meta.url)
+    const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.ts'))
+    assert.ok(files.length > 20)
+    const callers: string[] = []
+    for (const f of files) {
+      const text = await readFile(new URL(f, root), 'utf8')
+      if (/\bparseContentType\(/.test(text) && !f.endsWith('content-type.ts')) callers.push(f)
+    }
+    assert.deepEqual(callers, [])
+  })
+
+  it('agrees through a socket, where node strips the whitespace around the value and refuses a NUL', async () => {
+    const { connect } = await import('node:net')
+    const server = await sap.serve(app, { port: 0, host: '127.0.0.1' })
+    try {
+      const port = Number(new URL(server.url).port)
+      const status = (type: string) =>
+        new Promise<number>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1')
+          let text = ''
+          const timer = setTimeout(() => socket.destroy(new Error('no answer in 5 s')), 5000)
+          socket.setEncoding('latin1')
+          socket.on('data', (d: string) => (text += d))
+          socket.on('error', reject)
+          socket.on('close', () => {
+            clearTimeout(timer)
+            resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0))
+          })
+          socket.end(
+            `POST /json HTTP/1.1\r\nHost: a\r\nContent-Type: ${type}\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"a":1}`,
+          )
+        })
+      assert.equal(await status('Application/JSON; Charset="utf-8"'), 200)
+      assert.equal(await status('application/json\t'), 200)
+      assert.equal(await status('application/json;'), 200)
+      assert.equal(await status('application/json garbage'), 415)
+      assert.equal(await status('application/json\tgarbage'), 415)
+      assert.equal(await status('application/json; a=b c'), 415)
+      assert.equal(await status('application/json; charset=utf-8; charset=utf-8'), 415)
+      assert.equal(await status('application/json\u0000'), 400)
+    } finally {
+      await server.close()
+    }
   })
 })
