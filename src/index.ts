@@ -156,7 +156,7 @@ export {
 } from './combinators/sse.js'
 
 export type { Adapter, ListenOptions, Listening, TlsOptions } from './adapters/adapter.js'
-export { type Handler, type RespondOptions, respond, respondOrPass } from './adapters/respond.js'
+export { type Handler, type RespondOptions, HandlerTimeoutError, respond, respondOrPass } from './adapters/respond.js'
 export { type BunAdapterOptions, type BunServer, bunAdapter } from './adapters/bun.js'
 export { type DenoAdapterOptions, type DenoServer, denoAdapter } from './adapters/deno.js'
 export { type ServeOptions, serve } from './serve.js'

@@ -140,6 +140,8 @@ export const stream = (
   source: ChunkedBody,
   server: ServerState,
   report: Report,
+  /** While the server closes: whether this answer ends its connection (no request pipelined after it). */
+  endsConnection: (res: http.ServerResponse) => boolean,
 ): void => {
   const done = (): void => {
     server.streaming.delete(source)
@@ -147,7 +149,7 @@ export const stream = (
     if (res.destroyed) return
     // A stream that began before close() was kept alive: once it ends, its connection must
     // close too, or close() would wait for the keep-alive timeout.
-    if (server.closing) {
+    if (server.closing && endsConnection(res)) {
       const socket = res.socket // node detaches it from the response on 'finish'
       res.once('finish', () => socket?.destroySoon())
     }

@@ -4,9 +4,10 @@
  *
  * @since 0.1.0
  */
+import { ChunkedBody } from '../context/body-source.js'
 import { type Conn, emptyRecord, makeConn, update } from '../context/conn.js'
 import { type Context, type Part, type Result, type Shape, isThenable } from '../context/context.js'
-import { type Rejection, handlerFailed, rejectionResponse, uriTooLong } from '../context/rejection.js'
+import { type Rejection, handlerFailed, problem, rejectionResponse, uriTooLong } from '../context/rejection.js'
 import { type Reach, walk } from '../context/ranking.js'
 import { compile } from '../compile/trie.js'
 
@@ -33,6 +34,52 @@ export interface RespondOptions {
   readonly onError?: (error: unknown, conn: Conn) => unknown
   /** Set to false to run the tree as written instead of compiling it (the same answers, slower). */
   readonly compile?: boolean
+  /**
+   * How long (ms) an asynchronous answer may take to be decided before the request is answered
+   * 503 and `onError` is told (a `HandlerTimeoutError`); the late answer is then dropped. It
+   * bounds the decision only: a stream, once its head is decided, is not limited by it. `0`: no
+   * bound. Default 30 000.
+   */
+  readonly handlerTimeout?: number
+}
+
+/**
+ * What `onError` is told when an answer took longer than `handlerTimeout` to be decided: the
+ * request was answered 503, and the handler's late answer is dropped.
+ *
+ * @example
+ * import { respond, pipe, get, ok } from 'sapwood'
+ * respond(pipe(get, ok('hi')), {
+ *   handlerTimeout: 5_000,
+ *   onError: (error) => console.error((error as Error).name), // 'HandlerTimeoutError' after 5 s
+ * })
+ *
+ * @category errors
+ * @since 0.3.0
+ */
+export class HandlerTimeoutError extends Error {
+  constructor(readonly timeout: number) {
+    super(`The handler did not answer within ${timeout} ms (handlerTimeout): the request was answered 503`)
+    this.name = 'HandlerTimeoutError'
+  }
+}
+
+/** The answer to a request whose handler did not decide in time. */
+const timedOut = problem({
+  status: 503,
+  title: 'Service Unavailable',
+  detail: 'The server did not answer in time',
+})
+
+const DEFAULT_HANDLER_TIMEOUT = 30_000
+
+const checkTimeout = (ms: number | undefined): number => {
+  if (ms === undefined) return DEFAULT_HANDLER_TIMEOUT
+  // setTimeout's largest delay; above it node fires at once
+  if (!Number.isInteger(ms) || ms < 0 || ms > 2_147_483_647) {
+    throw new RangeError(`sapwood: respond: handlerTimeout ${ms} is not a whole number of ms (0 for none)`)
+  }
+  return ms
 }
 
 const defaultOnError = (error: unknown, c: Conn): void => {
@@ -140,7 +187,8 @@ const refusedForLength = (app: Part<never, unknown>, path: string): boolean => {
   let long = false
   for (let i = 0; i < segments.length; i++) {
     if (decodedLength(segments[i]!) > MAX_PARAM) {
-      segments[i] = '%00'
+      // a short segment no static one equals: a control character (NUL would make the path malformed)
+      segments[i] = '%01'
       long = true
     }
   }
@@ -177,6 +225,7 @@ const responder = (
   pass: boolean,
 ): Handler & { readonly report: (error: unknown, conn: Conn) => void } => {
   const onError = options.onError ?? defaultOnError
+  const timeout = checkTimeout(options.handlerTimeout)
   // decorations at the root see every answer: peel them off, run the tree inside, apply them last
   const layers: Layer[] = []
   let core = app as unknown as Part<never, unknown>
@@ -244,8 +293,40 @@ const responder = (
     }
     return answer(c, false)
   }
+  // Only an answer still pending gets a timer: a synchronous one costs nothing more.
+  const bounded = (c: Conn): Conn | PromiseLike<Conn> => {
+    const out = start(c)
+    return timeout > 0 && isThenable(out) ? within(out, c) : out
+  }
+  const within = (out: PromiseLike<Conn>, c: Conn): Promise<Conn> =>
+    new Promise((resolve, reject) => {
+      let settled = false
+      const timer = setTimeout(() => {
+        settled = true
+        const error = new HandlerTimeoutError(timeout)
+        report(onError, error, c)
+        // the handler may still be working: its signal tells it to stop
+        if (c.source instanceof ChunkedBody) c.source.abort(error)
+        resolve(fromRejection(timedOut, c))
+      }, timeout)
+      out.then(
+        (answer) => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          resolve(answer)
+        },
+        (error: unknown) => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own failure, passed on as it is
+          reject(error)
+        },
+      )
+    })
   const reported = (error: unknown, c: Conn): void => report(onError, error, c)
-  if (layers.length === 0) return Object.assign(start, { report: reported })
+  if (layers.length === 0) return Object.assign(bounded, { report: reported })
 
   // every answer goes out through the decorations, innermost first; a throw there is a 500
   const finish = (out: Conn, c: Conn, from: number): Conn => {
@@ -272,7 +353,7 @@ const responder = (
       }
       if (answered !== undefined) return finish(answered, c, i)
     }
-    const out = start(c)
+    const out = bounded(c)
     return isThenable(out) ? out.then((o) => finish(o, c, layers.length - 1)) : finish(out, c, layers.length - 1)
   }
   return Object.assign(decorated, { report: reported })

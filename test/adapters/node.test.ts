@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import * as http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { connect } from 'node:net'
+import { type Socket, connect } from 'node:net'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
 import * as sapNode from 'sapwood/node'
 import { selfSigned } from '../support/cert.js'
-import { waitFor } from '../support/wait.js'
+import { sleep, waitFor, within } from '../support/wait.js'
 
 const { choose, pipe, get, post, path, ok, handle } = sap
 
@@ -651,5 +651,143 @@ describe('serve: streamed bodies (real sockets)', () => {
       rest += new TextDecoder().decode(value as Uint8Array)
     }
     assert.equal(rest, 'bye\n', 'the answer ended cleanly after the producer stopped')
+  })
+})
+
+describe('serve: limits and timeouts (issue #12)', () => {
+  it('applies its defaults to the node server', async () => {
+    const listening = await sapNode.nodeAdapter().listen(sap.respond(app), { port: 0, host: '127.0.0.1' })
+    try {
+      const s = listening.native
+      assert.equal(s.requestTimeout, 30_000)
+      assert.equal(s.headersTimeout, 10_000)
+      assert.equal(s.keepAliveTimeout, 5_000)
+      assert.equal((s as unknown as { maxHeaderSize: number }).maxHeaderSize, 16_384)
+      assert.equal(s.maxRequestsPerSocket, 1_000)
+      // node's own default (30 s) would let a slow head live 40 s
+      assert.equal((s as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval, 1_000)
+      assert.equal(s.listenerCount('checkContinue'), 1)
+    } finally {
+      await listening.close()
+    }
+  })
+
+  it('applies the settings given', async () => {
+    const listening = await sapNode
+      .nodeAdapter({
+        requestTimeout: 4_000,
+        headersTimeout: 500,
+        keepAliveTimeout: 700,
+        maxHeaderSize: 8_192,
+        maxRequestsPerSocket: 0,
+      })
+      .listen(sap.respond(app), { port: 0, host: '127.0.0.1' })
+    try {
+      const s = listening.native
+      assert.deepEqual(
+        [
+          s.requestTimeout,
+          s.headersTimeout,
+          s.keepAliveTimeout,
+          (s as unknown as { maxHeaderSize: number }).maxHeaderSize,
+          s.maxRequestsPerSocket,
+        ],
+        [4_000, 500, 700, 8_192, 0],
+      )
+      assert.equal((s as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval, 500)
+    } finally {
+      await listening.close()
+    }
+  })
+
+  it('closes a keep-alive connection after maxRequestsPerSocket requests', async () => {
+    const listening = await sapNode
+      .nodeAdapter({ maxRequestsPerSocket: 2 })
+      .listen(sap.respond(app), { port: 0, host: '127.0.0.1' })
+    try {
+      const one = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
+      const answer = await raw(Number(new URL(listening.url).port), one + one)
+      const answers = answer.split('HTTP/1.1 200 OK').slice(1)
+      assert.equal(answers.length, 2)
+      assert.doesNotMatch(answers[0]!, /Connection: close/i)
+      assert.match(answers[1]!, /Connection: close/i)
+    } finally {
+      await listening.close()
+    }
+  })
+
+  it('answers 503 to a handler that never settles, after handlerTimeout, and keeps serving', async () => {
+    const errors: unknown[] = []
+    const server = await sap.serve(
+      choose([
+        pipe(
+          get,
+          path('/never'),
+          handle(() => new Promise<never>(() => undefined)),
+        ),
+        app,
+      ]),
+      { port: 0, handlerTimeout: 200, onError: (e) => errors.push(e) },
+    )
+    try {
+      const started = performance.now()
+      const res = await fetch(`${server.url}/never`)
+      const took = performance.now() - started
+      assert.equal(res.status, 503)
+      assert.match(res.headers.get('content-type') ?? '', /problem\+json/)
+      await res.text()
+      assert.ok(took >= 190 && took < 3000, `answered after ${Math.round(took)} ms`)
+      assert.equal((errors[0] as Error | undefined)?.name, 'HandlerTimeoutError')
+      const next = await fetch(`${server.url}/`)
+      assert.equal(await next.text(), 'hello')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('closes slow-loris connections after headersTimeout, and answers a normal client meanwhile', async () => {
+    const listening = await sapNode
+      .nodeAdapter({ headersTimeout: 1_000, requestTimeout: 2_000 })
+      .listen(sap.respond(app), { port: 0, host: '127.0.0.1' })
+    const port = Number(new URL(listening.url).port)
+    const request = 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ' + 'a'.repeat(40) + '\r\n\r\n'
+    const sockets: Socket[] = []
+    const timers: NodeJS.Timeout[] = []
+    const ends: Promise<{ at: number; text: string }>[] = []
+    try {
+      const opened = performance.now()
+      for (let i = 0; i < 50; i++) {
+        const socket = connect(port, '127.0.0.1')
+        sockets.push(socket)
+        let text = ''
+        socket.setEncoding('latin1')
+        socket.on('data', (d: string) => (text += d))
+        socket.on('error', () => undefined)
+        ends.push(new Promise((r) => socket.once('close', () => r({ at: performance.now() - opened, text }))))
+        let sent = 0
+        const drip = (): void => {
+          // one byte a second, at most 10 (the head is longer: it never completes)
+          if (socket.destroyed || sent >= 10) return
+          socket.write(request[sent++]!)
+          timers.push(setTimeout(drip, 1_000))
+        }
+        socket.once('connect', drip)
+      }
+      await sleep(300)
+      const started = performance.now()
+      const res = await fetch(`${listening.url}/`)
+      assert.equal(await res.text(), 'hello')
+      const took = performance.now() - started
+      assert.ok(took < 500, `a normal client waited ${Math.round(took)} ms`)
+      const all = await within(Promise.all(ends), 5_000, 'the server to close the slow connections')
+      for (const { at, text } of all) {
+        assert.ok(at < 4_000, `a slow connection lived ${Math.round(at)} ms`)
+        assert.ok(text === '' || /^HTTP\/1\.1 408 /.test(text), `unexpected answer: ${JSON.stringify(text)}`)
+      }
+    } finally {
+      for (const t of timers) clearTimeout(t)
+      for (const s of sockets) s.destroy()
+      await listening.close()
+    }
   })
 })

@@ -186,3 +186,127 @@ describe('respondOrPass', () => {
     assert.equal(hit?.respHeaders['access-control-allow-origin'], 'https://app.test')
   })
 })
+
+describe('respond: handlerTimeout (issue #12)', () => {
+  const never = pipe(
+    get,
+    path('/never'),
+    handle(() => new Promise<never>(() => undefined)),
+  )
+
+  it('answers 503 when an async answer is not decided in time, tells onError, and fires the signal', async () => {
+    const errors: unknown[] = []
+    let signal: AbortSignal | undefined
+    const app = pipe(
+      get,
+      path('/never'),
+      handle((c) => {
+        signal = c.signal
+        return new Promise<never>(() => undefined)
+      }),
+    )
+    const handler = sap.respond(app, { handlerTimeout: 50, onError: (e) => errors.push(e) })
+    const started = performance.now()
+    const answer = await handler(conn('GET', '/never'))
+    const took = performance.now() - started
+    assert.equal(answer.status, 503)
+    assert.match(String(answer.respHeaders['content-type']), /problem\+json/)
+    assert.match(answer.respBody as string, /did not answer in time/)
+    assert.ok(took >= 45 && took < 2000, `answered after ${Math.round(took)} ms`)
+    assert.equal(errors.length, 1)
+    assert.equal((errors[0] as Error).name, 'HandlerTimeoutError')
+    assert.match((errors[0] as Error).message, /50 ms/)
+    assert.equal(signal?.aborted, true)
+    assert.equal((signal?.reason as Error).name, 'HandlerTimeoutError')
+  })
+
+  it('drops an answer that comes after the 503; a late failure is still reported', async () => {
+    const errors: unknown[] = []
+    let finish: (ok: boolean) => void = () => undefined
+    const app = pipe(
+      get,
+      path('/late'),
+      handle(
+        () =>
+          new Promise<ReturnType<typeof ok>>((resolve, reject) => {
+            finish = (good) => (good ? resolve(ok('late')) : reject(new Error('late')))
+          }),
+      ),
+    )
+    const handler = sap.respond(app, { handlerTimeout: 20, onError: (e) => errors.push(e) })
+    const first = await handler(conn('GET', '/late'))
+    assert.equal(first.status, 503)
+    finish(false)
+    await new Promise((r) => setTimeout(r, 10))
+    assert.deepEqual(
+      errors.map((e) => (e as Error).name),
+      ['HandlerTimeoutError', 'Error'],
+    )
+    const second = await handler(conn('GET', '/late'))
+    assert.equal(second.status, 503)
+    finish(true)
+    await new Promise((r) => setTimeout(r, 10))
+    assert.equal(errors.length, 3, 'a late answer is dropped silently')
+  })
+
+  it('does not bound an answer decided in time, nor the stream it sends afterwards', async () => {
+    const app = pipe(
+      get,
+      path('/slow-stream'),
+      handle(async () => {
+        await new Promise((r) => setTimeout(r, 5))
+        return sap.stream(async function* () {
+          yield 'a'
+          await new Promise((r) => setTimeout(r, 120))
+          yield 'b'
+        })
+      }),
+    )
+    const res = await inject(app, { url: '/slow-stream' }, { handlerTimeout: 60 })
+    assert.equal(res.status, 200)
+    assert.equal(res.body, 'ab')
+    assert.equal(res.complete, true)
+  })
+
+  it('makes no timer for an answer decided synchronously, nor with handlerTimeout: 0', async () => {
+    const real = globalThis.setTimeout
+    let timers = 0
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      timers++
+      return real(...args)
+    }) as typeof setTimeout
+    try {
+      const sync = sap.respond(pipe(get, path('/'), ok('home')))
+      assert.equal((sync(conn('GET', '/')) as sap.Conn).status, 200)
+      assert.equal(timers, 0, 'a synchronous answer made a timer')
+      const unbounded = sap.respond(
+        pipe(
+          get,
+          path('/'),
+          handle(async () => ok('home')),
+        ),
+        { handlerTimeout: 0 },
+      )
+      assert.equal((await unbounded(conn('GET', '/'))).status, 200)
+      assert.equal(timers, 0, 'handlerTimeout: 0 made a timer')
+    } finally {
+      globalThis.setTimeout = real
+    }
+  })
+
+  it('goes through the root decorations, as every answer does', async () => {
+    const handler = sap.respond(sap.cors(never, { origin: ['https://app.test'] }), {
+      handlerTimeout: 20,
+      onError: () => undefined,
+    })
+    const answer = await handler(conn('GET', '/never', { headers: { origin: 'https://app.test' } }))
+    assert.equal(answer.status, 503)
+    assert.equal(answer.respHeaders['access-control-allow-origin'], 'https://app.test')
+  })
+
+  it('refuses a handlerTimeout that is not a whole number of ms', () => {
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 31]) {
+      assert.throws(() => sap.respond(never, { handlerTimeout: bad }), RangeError, String(bad))
+    }
+  })
+})

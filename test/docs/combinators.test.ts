@@ -44,6 +44,7 @@ const NOT_COMBINATORS: Readonly<Record<string, string>> = {
   redisHub: 'makes the Redis transport of channels, not a Part',
   HubClosedError: 'error class (a channel hub used after close)',
   ChannelOverflowError: 'error class (a channel subscriber fell behind)',
+  HandlerTimeoutError: 'error class (a handler that did not answer within handlerTimeout)',
 }
 
 const { headings, blocks, errors } = parseDoc(root, join(root, 'docs/combinators.md'))
