@@ -19,6 +19,7 @@ import { type StreamSource, type UpgradeBody, chunksOf } from '../context/respon
 import { type WebSocketSession, sessionOf } from '../combinators/websocket.js'
 import { type Report, type ServerState, defaultReport, failedWire, outgoing, unmanaged } from './outgoing.js'
 import { type Handler, type RespondOptions, explainRefusal, respond } from './respond.js'
+import { runtime } from '../internal/runtime.js'
 import { workerUpgrade } from './web-socket.js'
 import { type WireResponse, toWire } from './wire.js'
 
@@ -345,17 +346,32 @@ const readable = (
 }
 
 /** Builds the `Response` of a laid-out answer; `body` replaces the wire's for a stream. */
+/** Whether this runtime's server frames a Response's text or bytes itself (not node: bridges). */
+const SELF_FRAMING = runtime() !== 'node'
+
 const responseOf = (wire: WireResponse, body: string | Uint8Array | ReadableStream<Uint8Array> | null): Response => {
-  const headers = new Headers()
-  const list = wire.headers
   const status = wire.status
   // a `Response` of a null-body status refuses a body, and its length would frame nothing
   const bodiless = nullBody(status)
+  // Bun, Deno and workerd frame a body of text or bytes by themselves, with the length toWire
+  // wrote: a `content-length` of our own would only be checked again, and costs ~4 µs on Deno
+  // (its header op), 20% of a hello world. A HEAD's length, a file's and an empty body's stay,
+  // and on node every one stays: a bridge there (a Lambda adapter, a test) may frame by it.
+  const framed = SELF_FRAMING && (typeof body === 'string' || body instanceof Uint8Array)
+  // headers set on the Response made with its body: cheaper on Bun and Deno than a Headers
+  // filled first and given in the init (measured: 227 vs 321 ns on Bun, 208 vs 492 on Deno)
+  const response = new Response(bodiless ? null : body, { status })
+  const headers = response.headers
+  const list = wire.headers
   for (let i = 0; i < list.length; i += 2) {
-    if (bodiless && list[i] === 'content-length') continue
-    headers.append(list[i]!, list[i + 1]!)
+    const name = list[i]!
+    if (name === 'content-length' && (bodiless || framed)) continue
+    // `set` replaces the runtime's default text/plain for a string; the values of one header
+    // come in a row (toWire lays out an array in order), so each one after the first appends
+    if (i > 0 && list[i - 2] === name) headers.append(name, list[i + 1]!)
+    else headers.set(name, list[i + 1]!)
   }
-  return new Response(nullBody(status) ? null : body, { status, headers })
+  return response
 }
 
 /**
