@@ -25,8 +25,10 @@ export type Result<C = Conn> = Context<C> | PromiseLike<Context<C>>
 
 /**
  * What matching a path pattern against the unconsumed path gives: the params and what is still
- * to match, or why not (`miss`, or a malformed percent-escape: `bad-url`). A param longer than
- * find-my-way's 100 characters is a `miss`; the app as a whole answers 414 for it (see `respond`).
+ * to match, or why not: `miss`, or `bad-url` for a malformed path (a broken percent-escape, bytes
+ * that are not UTF-8, overlong forms included, an escaped NUL, or an empty segment `//`), which a
+ * path filter answers with 400. A param longer than find-my-way's 100 characters is a `miss`; the
+ * app as a whole answers 414 for it (see `respond`).
  *
  * @category model
  * @since 0.1.0

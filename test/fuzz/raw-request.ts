@@ -34,7 +34,7 @@ const token = (maxLength: number): fc.Arbitrary<string> => fc.stringMatching(TCH
 const method: fc.Arbitrary<Piece> = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH').map(plain) },
   { weight: 1, arbitrary: fc.constantFrom('TRACE', 'PROPFIND', 'M-SEARCH', 'PURGE', 'QUERY').map(plain) },
-  // node's server hands CONNECT to a 'connect' listener, and closes the socket when there is none
+  // node's server hands CONNECT to its 'connect' listener: the app answers it, and the connection closes
   { weight: 1, arbitrary: fc.constant(tagged('method-connect')('CONNECT')) },
   { weight: 1, arbitrary: fc.constantFrom('get', 'post', 'Get', 'pOsT', 'head').map(tagged('method-case')) },
   {

@@ -236,6 +236,20 @@ describe('crash safety (issue #12): bad input answers 4xx/5xx or closes, never c
     })
   })
 
+  describe('CONNECT', () => {
+    // node gives CONNECT to a 'connect' listener only; without one it closed the socket unanswered
+    it('answers a tunnel request (authority form) as the app says, 404, and closes', async () => {
+      const answer = await rawExchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+      assert.equal(statusOf(answer), 404, JSON.stringify(answer.slice(0, 300)))
+      assert.match(answer, /\r\nConnection: close\r\n/i)
+    })
+    it('answers CONNECT to a routed path with 405 and its Allow', async () => {
+      const answer = await rawExchange(port, 'CONNECT / HTTP/1.1\r\nHost: localhost\r\n\r\n')
+      assert.equal(statusOf(answer), 405, JSON.stringify(answer.slice(0, 300)))
+      assert.match(answer, /\r\nallow: GET, HEAD, OPTIONS\r\n/i)
+    })
+  })
+
   describe('body decoders', () => {
     const post = (path: string, type: string | undefined, body: string, extra = ''): string =>
       `POST ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n` +
