@@ -14,7 +14,7 @@
 //
 // Each scenario runs in its own process, ROUNDS times (default 3); the table reports medians.
 //
-//   npm run build && node --import tsx bench/mounts.ts
+//   npm run bench:mounts
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import * as http from 'node:http'
