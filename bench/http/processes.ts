@@ -93,27 +93,21 @@ export interface ServerExtras {
 }
 
 /**
- * Starts a server script with APP=app on 127.0.0.1, port 0, and resolves once it printed its
- * port. `memory` adds an IPC channel (the script then answers 'memory') and --expose-gc.
+ * Starts a server process on the server's core (`command` with `args`), and resolves once it
+ * printed its port on its first line; a server that does not within 20 s is stopped. Tracked:
+ * `stopAll` and `runBench` end it.
  */
-export const startServer = async (
-  script: string,
-  app: AppName,
-  memory = false,
-  extras: ServerExtras = {},
+export const startProcess = async (
+  command: string,
+  args: readonly string[],
+  options: Parameters<typeof spawn>[2],
+  what: string,
 ): Promise<Running> => {
-  const path = fileURLToPath(new URL(script, serversDir))
-  const args = [...(extras.nodeArgs ?? []), ...(memory ? ['--expose-gc'] : []), path]
-  const child = track(
-    pinnedSpawn(SERVER_CORE, process.execPath, args, {
-      env: { ...process.env, ...extras.env, APP: app, PORT: '0', NODE_ENV: 'production' },
-      stdio: memory ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-    }),
-  )
+  const child = track(pinnedSpawn(SERVER_CORE, command, args, options))
   try {
-    const line = await firstLine(child, `${script} (APP=${app})`, 20_000)
+    const line = await firstLine(child, what, 20_000)
     const port = Number(line)
-    if (!Number.isInteger(port) || port <= 0) throw new Error(`${script}: printed ${JSON.stringify(line)}, not a port`)
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`${what}: printed ${JSON.stringify(line)}, not a port`)
     // From here on its output is not read: keep the pipes drained.
     child.stdout?.resume()
     child.stderr?.resume()
@@ -122,6 +116,29 @@ export const startServer = async (
     await stop(child)
     throw error
   }
+}
+
+/**
+ * Starts a server script with APP=app on 127.0.0.1, port 0, and resolves once it printed its
+ * port. `memory` adds an IPC channel (the script then answers 'memory') and --expose-gc.
+ */
+export const startServer = (
+  script: string,
+  app: AppName,
+  memory = false,
+  extras: ServerExtras = {},
+): Promise<Running> => {
+  const path = fileURLToPath(new URL(script, serversDir))
+  const args = [...(extras.nodeArgs ?? []), ...(memory ? ['--expose-gc'] : []), path]
+  return startProcess(
+    process.execPath,
+    args,
+    {
+      env: { ...process.env, ...extras.env, APP: app, PORT: '0', NODE_ENV: 'production' },
+      stdio: memory ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    },
+    `${script} (APP=${app})`,
+  )
 }
 
 /**

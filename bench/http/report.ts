@@ -15,6 +15,17 @@ export const env = (name: string, fallback: number): number => {
   return n
 }
 
+/** The items of `all` that the comma-separated ids of the variable name (all of them when it is unset). */
+export const pick = <T extends { readonly id: string }>(all: readonly T[], variable: string): readonly T[] => {
+  const raw = process.env[variable]
+  if (raw === undefined || raw === '') return all
+  const ids = raw.split(',').map((s) => s.trim())
+  const unknown = ids.filter((id) => !all.some((x) => x.id === id))
+  if (unknown.length > 0)
+    throw new Error(`${variable}: unknown ${unknown.join(', ')} (known: ${all.map((x) => x.id).join(', ')})`)
+  return all.filter((x) => ids.includes(x.id))
+}
+
 export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   const mid = s.length >> 1

@@ -24,7 +24,7 @@ import {
   stop,
   runBench,
 } from './processes.js'
-import { env, kib, log, machine, median, mib, ratio, sapwoodVersion, thousands, writeSection } from './report.js'
+import { env, kib, log, machine, median, mib, pick, ratio, sapwoodVersion, thousands, writeSection } from './report.js'
 import {
   CEILING,
   SCENARIOS,
@@ -49,16 +49,6 @@ const IDLE_CONNECTIONS = env('IDLE_CONNECTIONS', 500)
 const ASKED_GENERATOR = process.env['LOAD_GENERATOR'] ?? 'wrk'
 if (ASKED_GENERATOR !== 'wrk' && ASKED_GENERATOR !== 'autocannon') {
   throw new Error(`LOAD_GENERATOR=${ASKED_GENERATOR}: expected wrk or autocannon`)
-}
-
-const pick = <T extends { readonly id: string }>(all: readonly T[], variable: string): readonly T[] => {
-  const raw = process.env[variable]
-  if (raw === undefined || raw === '') return all
-  const ids = raw.split(',').map((s) => s.trim())
-  const unknown = ids.filter((id) => !all.some((x) => x.id === id))
-  if (unknown.length > 0)
-    throw new Error(`${variable}: unknown ${unknown.join(', ')} (known: ${all.map((x) => x.id).join(', ')})`)
-  return all.filter((x) => ids.includes(x.id))
 }
 
 const servers = pick(SERVERS, 'SERVERS')

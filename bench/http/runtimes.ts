@@ -15,12 +15,12 @@
 //   RUNTIMES=bun SERVERS=sapwood,bare SCENARIOS=github ROUNDS=1 DURATION=2 npm run bench:runtimes
 //   CPU_PROF=bench/tmp/prof RUNTIMES=bun SERVERS=sapwood ...   Bun writes a .cpuprofile (and a
 //       .md summary) per server run there
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type LoadResult, PINNED, type Running, runBench, runLoad, stop } from './processes.js'
-import { env, log, machine, median, ratio, sapwoodVersion, thousands, writeSection } from './report.js'
+import { type LoadResult, PINNED, type Running, runBench, runLoad, startProcess, stop } from './processes.js'
+import { env, log, machine, median, pick, ratio, sapwoodVersion, thousands, writeSection } from './report.js'
 import { type AppName, SCENARIOS, type Scenario, benchVersion, normalizeType, rootVersion } from './scenarios.js'
 import { ensureWrk } from './wrk.js'
 
@@ -35,8 +35,6 @@ const SERVERS_DIR = fileURLToPath(new URL('./servers/', import.meta.url))
 const MODULES = join(ROOT, 'runtimes/node_modules')
 const distArg = process.argv.find((a) => a.startsWith('--dist='))?.slice('--dist='.length)
 const DIST = resolve(ROOT, distArg ?? 'dist')
-// the cores processes.ts gives a server and the load generator
-const SERVER_CORE = 1
 
 /** A server of one runtime: its script in servers/, and the package whose version the table quotes. */
 interface Server {
@@ -111,16 +109,6 @@ const RUNTIMES: readonly Runtime[] = [
   },
 ]
 
-const pick = <T extends { readonly id: string }>(all: readonly T[], variable: string): readonly T[] => {
-  const raw = process.env[variable]
-  if (raw === undefined || raw === '') return all
-  const ids = raw.split(',').map((s) => s.trim())
-  const unknown = ids.filter((id) => !all.some((x) => x.id === id))
-  if (unknown.length > 0)
-    throw new Error(`${variable}: unknown ${unknown.join(', ')} (known: ${all.map((x) => x.id).join(', ')})`)
-  return all.filter((x) => ids.includes(x.id))
-}
-
 const runtimes = pick(RUNTIMES, 'RUNTIMES')
 const scenarios = pick(
   SCENARIOS.filter((s) => s.id === 'hello' || s.id === 'github'),
@@ -138,54 +126,18 @@ const serversOf = (runtime: Runtime): readonly Server[] => {
 
 // --- processes -------------------------------------------------------------------------------
 
-const live = new Set<ChildProcess>()
-// runBench ends the node servers it started itself; these are ended here, on any exit
-process.once('exit', () => {
-  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
-
 /** Starts a server script on a runtime, pinned to the server's core, and resolves once it printed its port. */
-const startOn = async (runtime: Runtime, server: Server, app: AppName): Promise<Running> => {
-  const args = runtime.args(server.script, app)
-  const command = PINNED ? 'taskset' : runtime.binary
-  const child = spawn(command, PINNED ? ['-c', String(SERVER_CORE), runtime.binary, ...args] : [...args], {
-    cwd: SERVERS_DIR,
-    env: { ...process.env, APP: app, PORT: '0', SAPWOOD_DIST: join(DIST, 'index.js'), NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  live.add(child)
-  child.once('exit', () => live.delete(child))
-  const what = `${runtime.id} ${server.script} (APP=${app})`
-  try {
-    const line = await new Promise<string>((done, fail) => {
-      let out = ''
-      let err = ''
-      const timer = setTimeout(() => fail(new Error(`${what}: no port after 20 s\n${err.slice(-2000)}`)), 20_000)
-      child.stderr?.on('data', (chunk: Buffer) => {
-        err += chunk.toString('utf8')
-      })
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8')
-        const nl = out.indexOf('\n')
-        if (nl === -1) return
-        clearTimeout(timer)
-        done(out.slice(0, nl).trim())
-      })
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer)
-        fail(new Error(`${what} exited (${signal ?? code}) before it listened\n${err.slice(-2000)}`))
-      })
-    })
-    const port = Number(line)
-    if (!Number.isInteger(port) || port <= 0) throw new Error(`${what}: printed ${JSON.stringify(line)}, not a port`)
-    child.stdout?.resume()
-    child.stderr?.resume()
-    return { child, port, url: `http://127.0.0.1:${port}` }
-  } catch (error) {
-    await stop(child)
-    throw error
-  }
-}
+const startOn = (runtime: Runtime, server: Server, app: AppName): Promise<Running> =>
+  startProcess(
+    runtime.binary,
+    runtime.args(server.script, app),
+    {
+      cwd: SERVERS_DIR,
+      env: { ...process.env, APP: app, PORT: '0', SAPWOOD_DIST: join(DIST, 'index.js'), NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+    `${runtime.id} ${server.script} (APP=${app})`,
+  )
 
 // --- the check -------------------------------------------------------------------------------
 
