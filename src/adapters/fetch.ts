@@ -14,11 +14,12 @@ import {
 } from '../context/body-source.js'
 import { type Conn, type RequestHeaders, makeConn, update } from '../context/conn.js'
 import { type Part, isThenable } from '../context/context.js'
-import { problem, rejectionResponse } from '../context/rejection.js'
+import { type Rejection, problem, rejectionResponse } from '../context/rejection.js'
 import { type StreamSource, type UpgradeBody, chunksOf } from '../context/response-body.js'
 import { type WebSocketSession, sessionOf } from '../combinators/websocket.js'
 import { type Report, type ServerState, defaultReport, failedWire, outgoing, unmanaged } from './outgoing.js'
 import { type Handler, type RespondOptions, explainRefusal, respond } from './respond.js'
+import { invalidHost, isBadHost } from '../internal/host.js'
 import { runtime } from '../internal/runtime.js'
 import { workerUpgrade } from './web-socket.js'
 import { type WireResponse, toWire } from './wire.js'
@@ -471,6 +472,33 @@ const send = (
   }
 }
 
+// Where a runtime builds `request.url` from the Host header as sent, a Host such as `a/b` moves
+// into the path (Deno: `Host: x/admin` and `GET /public` give `http://x/admin/public`), and a
+// proxy in front would route a path other than the one the app sees: the Host is checked, as
+// node's adapter checks it. Bun gives no absolute URL for a malformed or empty Host (a cheap
+// sign, and no header read on its fast path); it joins two Host headers (`a, b`), which no
+// `host()` filter matches.
+const HOST_IN_URL = runtime() !== 'bun'
+
+/** True when the request's Host is malformed or empty, and is refused with 400. */
+const hostRefused = (request: Request, url: string): boolean => {
+  if (HOST_IN_URL) {
+    const host = request.headers.get('host')
+    return host !== null && isBadHost(host)
+  }
+  // Bun: the URL's authority is the Host it parsed, or there is none
+  const scheme = url.indexOf('://')
+  if (scheme === -1) return true
+  const slash = url.indexOf('/', scheme + 3)
+  return isBadHost(slash === -1 ? url.slice(scheme + 3) : url.slice(scheme + 3, slash))
+}
+
+/** The answer to a request refused before the app runs (its head cannot be trusted). */
+const refusal = (r: Rejection): Response => {
+  const { status, headers, body } = rejectionResponse(r)
+  return new Response(body, { status, headers })
+}
+
 /** The 500 for an answer that could not be made or laid out; the error goes to `report`. */
 const failure = (c: Conn, head: boolean, source: RequestBody, report: Report, error: unknown): Response => {
   source.release()
@@ -490,10 +518,12 @@ export const fetchListener = (
 ): FetchListener => {
   const report: Report = handler.report ?? defaultReport
   return (request: Request, _env?: unknown, context?: unknown): Answer => {
+    const url = request.url
+    if (hostRefused(request, url)) return refusal(invalidHost)
     const source = new RequestBody(request)
     let c: Conn
     try {
-      c = makeConn({ method: request.method, url: targetOf(request.url), headers: requestHeaders(request), source })
+      c = makeConn({ method: request.method, url: targetOf(url), headers: requestHeaders(request), source })
     } catch (error) {
       source.release()
       console.error('sapwood: could not read the request:', error)

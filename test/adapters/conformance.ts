@@ -7,9 +7,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import * as http from 'node:http'
 import * as http2 from 'node:http2'
 import * as https from 'node:https'
+import * as net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
+import * as tls from 'node:tls'
 import { after, before, describe, it } from 'node:test'
 import * as sap from 'sapwood'
 import * as node from 'sapwood/node'
@@ -61,6 +63,7 @@ export const CASES = [
   'client abort',
   'SSE',
   'WebSocket',
+  'bad Host',
 ] as const
 export type Case = (typeof CASES)[number]
 
@@ -208,6 +211,26 @@ const large = (): Uint8Array => Uint8Array.from({ length: LARGE }, (_, i) => (i 
 // -- the suite
 
 /** Runs every case against the app served by `start`; `skip` names the cases the adapter cannot do, and why. */
+/**
+ * Sends raw HTTP/1.1 bytes (over TLS when the URL is https, trusting `ca`) and resolves with the
+ * status line the server answered, once it closed the connection (or `LIMIT` passed).
+ */
+const rawStatus = (url: string, bytes: string, ca: Buffer | undefined): Promise<string> =>
+  new Promise((resolve) => {
+    const { hostname, port, protocol } = new URL(url)
+    const socket =
+      protocol === 'https:'
+        ? tls.connect({ host: hostname, port: Number(port), ca, ALPNProtocols: ['http/1.1'], servername: 'localhost' })
+        : net.connect(Number(port), hostname)
+    let data = ''
+    socket.setEncoding('latin1')
+    socket.once(protocol === 'https:' ? 'secureConnect' : 'connect', () => socket.write(bytes))
+    socket.on('data', (chunk: string) => (data += chunk))
+    socket.on('error', () => undefined)
+    socket.once('close', () => resolve(data.split('\r\n')[0] ?? ''))
+    socket.setTimeout(LIMIT, () => socket.destroy())
+  })
+
 export const conformance = (name: string, start: Start, skip: Skips = {}): void => {
   describe(`conformance: ${name}`, () => {
     const state = freshState()
@@ -451,6 +474,26 @@ export const conformance = (name: string, start: Start, skip: Skips = {}): void 
         ws.terminate()
       }
       await waitFor(async () => (await stateOf()).wsClosed === closed + 1, LIMIT, "the socket's close handler")
+    })
+
+    test('bad Host', async () => {
+      // RFC 9112 §3.2: a malformed, empty or repeated Host is a 400. Where a runtime builds the
+      // request's URL from it (Deno, a fetch bridge), `Host: x/admin` would move into the path
+      // the app routes, unseen by a proxy that routed `/text`.
+      for (const host of ['x/admin', 'a b', '', 'a:80:80', '[::1']) {
+        const status = await rawStatus(
+          served!.url,
+          `GET /text HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+          served!.ca,
+        )
+        assert.match(status, /^HTTP\/1\.1 400 /, `Host: ${JSON.stringify(host)} gave ${JSON.stringify(status)}`)
+      }
+      const good = await rawStatus(
+        served!.url,
+        `GET /text HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+        served!.ca,
+      )
+      assert.match(good, /^HTTP\/1\.1 200 /)
     })
   })
 }

@@ -28,6 +28,9 @@ const plan = JSON.parse(raw) as Plan
 const SKIPS: Readonly<Record<string, Skips>> = {
   workerd: {
     'file range': 'a Worker has no file system: its app is made without sapwood/node (the file route answers 501)',
+    'bad Host':
+      "miniflare's own node server in front of workerd answers a Host that makes no URL with 500 before the " +
+      "Worker runs; on Cloudflare the edge parses the head (toFetchHandler's check runs behind the node bridge)",
   },
 }
 

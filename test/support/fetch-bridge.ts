@@ -15,15 +15,21 @@ export const bridge = (fetch: FetchHandler) => async (req: IncomingMessage, res:
   const headers = new Headers()
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
   const bodied = req.method !== 'GET' && req.method !== 'HEAD'
-  const response = await fetch(
-    new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+  let request: Request
+  try {
+    request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
       method: req.method ?? 'GET',
       headers,
       body: bodied ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
       duplex: 'half',
       signal: client.signal,
-    }),
-  )
+    })
+  } catch {
+    // a Host that makes no URL (`a b`): refused before any handler, as a runtime's parser would
+    res.writeHead(400, { 'content-length': 0, connection: 'close' }).end()
+    return
+  }
+  const response = await fetch(request)
   const head: string[] = []
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') head.push(name, value)
