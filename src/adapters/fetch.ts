@@ -33,6 +33,9 @@ const NO_FLOW: Flow = Object.freeze({ pause: () => undefined, resume: () => unde
  * unread, and once the answer is out the reader is cancelled. The request's own `signal`
  * (which runtimes fire when the client goes away) is the client-gone signal.
  */
+/** Deno's request body stream errors when the client leaves (measured: BadResource). */
+const BODY_ERRORS_WHEN_GONE = runtime() === 'deno'
+
 class RequestBody extends ChunkedBody {
   /** Set once the answer is all sent: the request's signal firing then is no client leaving. */
   private answered = false
@@ -81,10 +84,13 @@ class RequestBody extends ChunkedBody {
     const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader()
     this.reader = reader
     // a runtime whose body stream does not error when the client leaves still fires the signal
-    this.onGone(() => {
-      sink.fail(new BodyAbortedError())
-      reader.cancel().catch(() => undefined)
-    })
+    // (Deno's errors: its signal is left alone, since reading it prints Deno's legacy-abort notice)
+    if (!BODY_ERRORS_WHEN_GONE) {
+      this.onGone(() => {
+        sink.fail(new BodyAbortedError())
+        reader.cancel().catch(() => undefined)
+      })
+    }
     let paused = false
     let reading = false
     const pump = async (): Promise<void> => {

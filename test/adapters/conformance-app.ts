@@ -23,10 +23,19 @@ export interface State {
   wsClosed: number
   /** Handler errors seen by the server's `onError`. */
   errors: number
+  /** An `/upload` body stopped short: its client left mid-body. */
+  uploadsCut: number
 }
 
 /** A state with every counter at 0. */
-export const freshState = (): State => ({ signalled: 0, stopped: 0, sseGone: 0, wsClosed: 0, errors: 0 })
+export const freshState = (): State => ({
+  signalled: 0,
+  stopped: 0,
+  sseGone: 0,
+  wsClosed: 0,
+  errors: 0,
+  uploadsCut: 0,
+})
 
 /** The file the file route serves, under the directory given to `appOf`. */
 export const LETTERS_FILE = 'letters.txt'
@@ -100,6 +109,22 @@ export const appOf = (
       path('/echo'),
       sap.rawBody({ limit: 4 * 1_048_576 }),
       handle((c) => ok(c.body)),
+    ),
+    pipe(
+      post,
+      path('/upload'),
+      sap.bodyStream({ limit: 4 * 1_048_576 }),
+      handle(async (c) => {
+        let bytes = 0
+        try {
+          for await (const chunk of c.body) bytes += chunk.byteLength
+        } catch (error) {
+          // the client left mid-body: the read fails (BodyAbortedError), never hangs
+          if (error instanceof sap.BodyAbortedError) state.uploadsCut++
+          throw error
+        }
+        return ok(String(bytes))
+      }),
     ),
     pipe(
       get,

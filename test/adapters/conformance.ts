@@ -64,6 +64,7 @@ export const CASES = [
   'SSE',
   'WebSocket',
   'bad Host',
+  'aborted upload',
 ] as const
 export type Case = (typeof CASES)[number]
 
@@ -474,6 +475,30 @@ export const conformance = (name: string, start: Start, skip: Skips = {}): void 
         ws.terminate()
       }
       await waitFor(async () => (await stateOf()).wsClosed === closed + 1, LIMIT, "the socket's close handler")
+    })
+
+    test('aborted upload', async () => {
+      // a client that leaves mid-body: the app's read fails at once (not after a timeout), and
+      // the server goes on answering
+      const { uploadsCut } = await stateOf()
+      const { hostname, port, protocol } = new URL(served!.url)
+      const socket =
+        protocol === 'https:'
+          ? tls.connect({
+              host: hostname,
+              port: Number(port),
+              ca: served!.ca,
+              ALPNProtocols: ['http/1.1'],
+              servername: 'localhost',
+            })
+          : net.connect(Number(port), hostname)
+      socket.on('error', () => undefined)
+      await new Promise((resolve) => socket.once(protocol === 'https:' ? 'secureConnect' : 'connect', resolve))
+      socket.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`)
+      await sleep(100)
+      socket.destroy()
+      await waitFor(async () => (await stateOf()).uploadsCut === uploadsCut + 1, LIMIT, 'the read to fail')
+      assert.equal((await ask('/text')).status, 200)
     })
 
     test('bad Host', async () => {
