@@ -217,9 +217,15 @@ class LazyHeaders implements ProxyHandler<Record<string, string>> {
   }
 }
 
-/** A request's headers as the Conn's record (see `LazyHeaders`). */
-const requestHeaders = (request: Request): RequestHeaders =>
-  new Proxy(Object.create(null) as Record<string, string>, new LazyHeaders(request))
+/**
+ * What makes a request's headers as the Conn's record (see `LazyHeaders`), on the first read of
+ * `c.headers`, once: a request whose app reads no header makes no proxy (on Bun, making one cost
+ * 12 % of a hello world's JavaScript).
+ */
+const requestHeaders = (request: Request): (() => RequestHeaders) => {
+  let made: RequestHeaders | undefined
+  return () => (made ??= new Proxy(Object.create(null) as Record<string, string>, new LazyHeaders(request)))
+}
 
 /** The `host[:port]` of an absolute URL, or '' when it has none. */
 const authorityOf = (url: string): string => {
@@ -496,7 +502,7 @@ const hostRefused = (request: Request, url: string): boolean => {
   const scheme = url.indexOf('://')
   if (scheme === -1) return true
   const slash = url.indexOf('/', scheme + 3)
-  return isBadHost(slash === -1 ? url.slice(scheme + 3) : url.slice(scheme + 3, slash))
+  return isBadHost(url, scheme + 3, slash === -1 ? url.length : slash)
 }
 
 /** The answer to a request refused before the app runs (its head cannot be trusted). */

@@ -142,7 +142,13 @@ export interface Conn<P extends Params = Params, A extends Assigns = Assigns, B 
 export interface ConnInit {
   readonly method: string
   readonly url: string
-  readonly headers: RequestHeaders
+  /**
+   * The request's headers (names lower-case, null prototype), or a function that makes them,
+   * called on the first read of `c.headers` (an adapter whose runtime keeps the headers
+   * elsewhere makes no record for an app that reads none). The function must give the same
+   * record every time it is called.
+   */
+  readonly headers: RequestHeaders | (() => RequestHeaders)
   readonly source?: BodySource
 }
 
@@ -188,7 +194,8 @@ class ConnRecord implements Conn {
     readonly path: string,
     readonly rest: string,
     readonly params: Params,
-    readonly headers: RequestHeaders,
+    /** @internal the headers, or what makes them on first read (see `ConnInit`) */
+    hdrs: RequestHeaders | (() => RequestHeaders),
     readonly assigns: Assigns,
     readonly body: unknown,
     readonly status: number,
@@ -202,6 +209,18 @@ class ConnRecord implements Conn {
   ) {
     this.parsed = query
     this.jar = cookies
+    this.hdrs = hdrs
+  }
+
+  /** @internal see the constructor (a plain field: private fields cost per Conn made) */
+  hdrs: RequestHeaders | (() => RequestHeaders)
+
+  get headers(): RequestHeaders {
+    const h = this.hdrs
+    if (typeof h !== 'function') return h
+    const made = h()
+    this.hdrs = made
+    return made
   }
 
   get query(): Query {
@@ -278,6 +297,9 @@ export const makeConn = (init: ConnInit): Conn => {
   )
 }
 
+/** What a copy of a Conn carries as its headers: not yet made ones stay so (one record for all). */
+const headersOf = (c: Conn): RequestHeaders | (() => RequestHeaders) => (c instanceof ConnRecord ? c.hdrs : c.headers)
+
 /**
  * The fields a Part may change on a Conn; every other field is carried over.
  *
@@ -313,7 +335,7 @@ export const update = <C extends Conn>(c: C, patch: ConnPatch): C => {
     c.path,
     patch.rest ?? c.rest,
     patch.params ?? c.params,
-    c.headers,
+    headersOf(c),
     patch.assigns ?? c.assigns,
     'body' in patch ? patch.body : c.body,
     patch.status ?? c.status,
@@ -345,7 +367,7 @@ export const withDraft = <C extends Conn>(
     r.path,
     rest,
     params,
-    r.headers,
+    headersOf(r),
     r.assigns,
     r.body,
     status,
@@ -431,7 +453,7 @@ export const settingsWriter = (make: (outer: Settings) => Settings): (<C extends
       r.path,
       r.rest,
       r.params,
-      r.headers,
+      headersOf(r),
       r.assigns,
       r.body,
       r.status,
