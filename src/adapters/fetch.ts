@@ -27,15 +27,15 @@ import { type WireResponse, toWire } from './wire.js'
 /** The flow of a body with nothing to deliver. */
 const NO_FLOW: Flow = Object.freeze({ pause: () => undefined, resume: () => undefined })
 
+/** Deno's request body stream errors when the client leaves (measured: BadResource). */
+const BODY_ERRORS_WHEN_GONE = runtime() === 'deno'
+
 /**
  * The body of a `Request`, read from its `ReadableStream` only when a Part asks for it. A
  * reader pulls, so pausing is not reading: a Part that stops at its limit leaves the rest
  * unread, and once the answer is out the reader is cancelled. The request's own `signal`
  * (which runtimes fire when the client goes away) is the client-gone signal.
  */
-/** Deno's request body stream errors when the client leaves (measured: BadResource). */
-const BODY_ERRORS_WHEN_GONE = runtime() === 'deno'
-
 class RequestBody extends ChunkedBody {
   /** Set once the answer is all sent: the request's signal firing then is no client leaving. */
   private answered = false
