@@ -447,9 +447,27 @@ const closingNow = problem({ status: 503, title: 'Service Unavailable', detail: 
  */
 const upgradeListener = (handler: Handler, server: ServerState, sockets: WebSockets) => {
   const report = handler.report ?? defaultReport
-  return (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const listen = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     // node hands the socket over without an error listener: a reset must not be an uncaught error
     socket.on('error', () => socket.destroy())
+    // Pipelined behind a request whose answer is still being made, this one waits its turn:
+    // node hands it over at once, and an answer (or a 101) written now would cut into that one
+    const before = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage
+    // (`writableFinished` is no sign: it holds before 'finish', when node lets go of the socket)
+    if (before != null) {
+      const go = (): void => {
+        socket.off('close', drop)
+        // once node's own 'finish' handler has let go of the socket
+        setImmediate(() => (socket.destroyed ? req.destroy() : listen(req, socket, head)))
+      }
+      const drop = (): void => {
+        before.off('finish', go)
+        req.destroy()
+      }
+      before.once('finish', go)
+      socket.once('close', drop)
+      return
+    }
     const body = new UpgradeRequestBody(req, socket, head, server)
     if (req.headers['transfer-encoding'] !== undefined) {
       refuse(req, socket, body, chunkedUpgrade)
@@ -506,6 +524,7 @@ const upgradeListener = (handler: Handler, server: ServerState, sockets: WebSock
       })
     } else decide(out)
   }
+  return listen
 }
 
 /**

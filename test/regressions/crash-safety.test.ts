@@ -114,6 +114,14 @@ const app = choose([
     handle(() => json({ n: 1n })),
   ),
   pipe(path('/ws'), websocket({ message: (ws, data) => ws.send(data) })),
+  pipe(
+    get,
+    path('/later'),
+    handle(async () => {
+      await sleep(50)
+      return ok('later')
+    }),
+  ),
 ])
 
 /** What the server wrote on a raw connection until it closed it (or `ms` passed). */
@@ -247,6 +255,28 @@ describe('crash safety (issue #12): bad input answers 4xx/5xx or closes, never c
       const answer = await rawExchange(port, 'CONNECT / HTTP/1.1\r\nHost: localhost\r\n\r\n')
       assert.equal(statusOf(answer), 405, JSON.stringify(answer.slice(0, 300)))
       assert.match(answer, /\r\nallow: GET, HEAD, OPTIONS\r\n/i)
+    })
+  })
+
+  describe('an upgrade or CONNECT pipelined behind a request still being answered', () => {
+    // node hands such a request to its 'upgrade'/'connect' listener while the answer before it
+    // is still being made: the listener must wait its turn (found by the raw-request fuzz:
+    // ERR_HTTP_SOCKET_ASSIGNED escaped to the process)
+    const first = 'GET /later HTTP/1.1\r\nHost: localhost\r\n\r\n'
+    it('answers the request, then the CONNECT (405), in order', async () => {
+      const answer = await rawExchange(port, `${first}CONNECT / HTTP/1.1\r\nHost: localhost\r\n\r\n`)
+      const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))
+      assert.deepEqual(statuses, [200, 405], JSON.stringify(answer.slice(0, 600)))
+      assert.ok(answer.indexOf('later') < answer.indexOf('405'), 'the answers in the order of the requests')
+    })
+    it('answers the request, then opens the WebSocket (101), in order', async () => {
+      const key = Buffer.from('0123456789abcdef').toString('base64')
+      const upgrade =
+        'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+      const answer = await rawExchange(port, first + upgrade, 500)
+      const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))
+      assert.deepEqual(statuses, [200, 101], JSON.stringify(answer.slice(0, 600)))
     })
   })
 
