@@ -14,7 +14,7 @@ import {
 } from '../context/body-source.js'
 import { type Conn, type RequestHeaders, makeConn, update } from '../context/conn.js'
 import { type Part, isThenable } from '../context/context.js'
-import { type Rejection, problem, rejectionResponse } from '../context/rejection.js'
+import { problem, rejectionResponse } from '../context/rejection.js'
 import { type StreamSource, type UpgradeBody, chunksOf } from '../context/response-body.js'
 import { type WebSocketSession, sessionOf } from '../combinators/websocket.js'
 import { type Report, type ServerState, defaultReport, failedWire, outgoing, unmanaged } from './outgoing.js'
@@ -358,10 +358,10 @@ const readable = (
   )
 }
 
-/** Builds the `Response` of a laid-out answer; `body` replaces the wire's for a stream. */
 /** Whether this runtime's server frames a Response's text or bytes itself (not node: bridges). */
 const SELF_FRAMING = runtime() !== 'node'
 
+/** Builds the `Response` of a laid-out answer; `body` replaces the wire's for a stream. */
 const responseOf = (wire: WireResponse, body: string | Uint8Array | ReadableStream<Uint8Array> | null): Response => {
   const status = wire.status
   // a `Response` of a null-body status refuses a body, and its length would frame nothing
@@ -505,11 +505,8 @@ const hostRefused = (request: Request, url: string): boolean => {
   return isBadHost(url, scheme + 3, slash === -1 ? url.length : slash)
 }
 
-/** The answer to a request refused before the app runs (its head cannot be trusted). */
-const refusal = (r: Rejection): Response => {
-  const { status, headers, body } = rejectionResponse(r)
-  return new Response(body, { status, headers })
-}
+/** The answer to a request whose Host is refused, laid out once (a Response is made per request). */
+const hostRefusal = rejectionResponse(invalidHost)
 
 /** The 500 for an answer that could not be made or laid out; the error goes to `report`. */
 const failure = (c: Conn, head: boolean, source: RequestBody, report: Report, error: unknown): Response => {
@@ -531,7 +528,10 @@ export const fetchListener = (
   const report: Report = handler.report ?? defaultReport
   return (request: Request, _env?: unknown, context?: unknown): Answer => {
     const url = request.url
-    if (hostRefused(request, url)) return refusal(invalidHost)
+    if (hostRefused(request, url)) {
+      const { status, headers, body } = hostRefusal
+      return new Response(body, { status, headers })
+    }
     const source = new RequestBody(request)
     let c: Conn
     try {

@@ -724,11 +724,12 @@ export const nodeAdapter = (options: NodeAdapterOptions = {}): Adapter<http.Serv
           session.once('close', () => sessions.delete(session))
         })
       }
-      server.on('upgrade', upgradeListener(handler, state, sockets))
+      const upgrades = upgradeListener(handler, state, sockets)
+      server.on('upgrade', upgrades)
       // node gives CONNECT (a proxy's tunnel request) to this listener only, and without one
       // closes the connection unanswered: the app answers it as any request (405, 404), once,
       // and the connection closes, as after a refused upgrade
-      server.on('connect', upgradeListener(handler, state, sockets))
+      server.on('connect', upgrades)
       const onError = (error: NodeJS.ErrnoException): void => {
         const where = `${listen.host}:${listen.port}`
         if (error.code === 'EADDRINUSE') {

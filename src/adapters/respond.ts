@@ -298,11 +298,10 @@ const responder = (
     const out = start(c)
     return timeout > 0 && isThenable(out) ? within(out, c) : out
   }
+  // (a promise settles once: whichever of the answer and the timer comes second is ignored)
   const within = (out: PromiseLike<Conn>, c: Conn): Promise<Conn> =>
     new Promise((resolve, reject) => {
-      let settled = false
       const timer = setTimeout(() => {
-        settled = true
         const error = new HandlerTimeoutError(timeout)
         report(onError, error, c)
         // the handler may still be working: its signal tells it to stop
@@ -311,14 +310,10 @@ const responder = (
       }, timeout)
       out.then(
         (answer) => {
-          if (settled) return
-          settled = true
           clearTimeout(timer)
           resolve(answer)
         },
         (error: unknown) => {
-          if (settled) return
-          settled = true
           clearTimeout(timer)
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own failure, passed on as it is
           reject(error)
