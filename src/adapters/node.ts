@@ -275,7 +275,12 @@ const answerFailure = (res: http.ServerResponse, error: unknown, server: ServerS
     return
   }
   if (server.closing && endsConnection(res)) res.shouldKeepAlive = false
-  const { status, headers, body } = rejectionResponse({ _tag: 'HandlerFailed', error })
+  writeRejection(res, { _tag: 'HandlerFailed', error })
+}
+
+/** Writes the problem answer of a rejection, framed by its length. */
+const writeRejection = (res: http.ServerResponse, r: Rejection): void => {
+  const { status, headers, body } = rejectionResponse(r)
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) })
   res.end(body)
 }
@@ -369,9 +374,7 @@ const badHost = (req: http.IncomingMessage): boolean => {
 /** Answers a request whose head cannot be trusted, and closes its connection. */
 const refuseHead = (res: http.ServerResponse, r: Rejection): void => {
   res.shouldKeepAlive = false
-  const { status, headers, body } = rejectionResponse(r)
-  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) })
-  res.end(body)
+  writeRejection(res, r)
 }
 
 /**
@@ -431,10 +434,7 @@ const responseOn = (req: http.IncomingMessage, socket: Duplex, body: UpgradeRequ
 
 const refuse = (req: http.IncomingMessage, socket: Duplex, body: UpgradeRequestBody, r: Rejection): void => {
   body.release()
-  const res = responseOn(req, socket, body)
-  const { status, headers, body: text } = rejectionResponse(r)
-  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) })
-  res.end(text)
+  writeRejection(responseOn(req, socket, body), r)
 }
 
 const chunkedUpgrade = badRequest('A request that asks for an upgrade cannot send its body in chunks')
